@@ -6,3 +6,5 @@
 //! wasm build (see `wasm`) only adapts the Forge host object to the trait.
 
 pub mod host;
+pub mod model;
+pub mod settings;
