@@ -8,3 +8,4 @@
 pub mod host;
 pub mod model;
 pub mod settings;
+pub mod store;
