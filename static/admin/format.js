@@ -1,0 +1,128 @@
+// Pure presentation helpers of the admin page: times, connection states, resolver error texts.
+// No DOM here, so the page's wording can be checked by plain Node tests.
+
+/** Parses a timestamp the resolver may send as ms since epoch or an RFC 3339 string. */
+export function toDate(value) {
+  if (value === null || value === undefined || value === '') return null;
+  const d = typeof value === 'number' ? new Date(value) : new Date(String(value));
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+const UNITS = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1000],
+];
+
+/** "3 minutes ago" / "in 2 minutes" / "just now" for `date` relative to `now` (both Dates). */
+export function relativeTime(date, now = new Date()) {
+  if (!date) return 'never';
+  const diff = date.getTime() - now.getTime();
+  const abs = Math.abs(diff);
+  if (abs < 5000) return diff <= 0 ? 'just now' : 'in a few seconds';
+  const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+  for (const [unit, ms] of UNITS) {
+    if (abs >= ms || unit === 'second') return rtf.format(Math.round(diff / ms), unit);
+  }
+  return rtf.format(Math.round(diff / 1000), 'second');
+}
+
+/** Absolute, unambiguous time for a tooltip: "2026-12-04 20:15:03 UTC". */
+export function absoluteTime(date) {
+  if (!date) return '';
+  return `${date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} UTC`;
+}
+
+/**
+ * How a connection state from `getHealth` is shown: `{ label, tone, text }` where tone is an ADS
+ * lozenge appearance (`success`, `removed`, `moved`, `default`).
+ */
+export function connectionView(connection) {
+  const state = connection?.state ?? 'not_configured';
+  switch (state) {
+    case 'ok':
+      return {
+        state,
+        label: 'Connected',
+        tone: 'success',
+        text: 'The app reaches the CATAAM API with the saved key.',
+      };
+    case 'key_rejected':
+      return {
+        state,
+        label: 'API key rejected',
+        tone: 'removed',
+        text:
+          'CATAAM rejected the saved API key (it was revoked or is wrong). Create a new key in ' +
+          'CATAAM at Org Settings → Integrations → API Keys, paste it above and save. Sync is paused.',
+      };
+    case 'unreachable':
+      return {
+        state,
+        label: 'CATAAM unreachable',
+        tone: 'moved',
+        text:
+          'The last attempt to reach CATAAM failed. The app keeps retrying; check the base URL if ' +
+          'this persists.',
+      };
+    case 'not_configured':
+      return {
+        state,
+        label: 'Not configured',
+        tone: 'default',
+        text: 'Enter the CATAAM connection and a Jira project above, then save.',
+      };
+    default:
+      return { state, label: String(state), tone: 'default', text: '' };
+  }
+}
+
+const ERROR_TEXTS = {
+  FORBIDDEN: 'Only Jira administrators can change the CATAAM integration.',
+  INVALID_URL: 'The base URL is not valid. It must be an https:// URL such as https://service.cataam.com.',
+  HOST_NOT_ALLOWED:
+    'This host is not allowed. The app may only call service.cataam.com, app.cataam.com or another *.cataam.com host.',
+  KEY_REJECTED:
+    'CATAAM rejected this API key. Check that you copied the whole key and that it has not been revoked (Org Settings → Integrations → API Keys).',
+  UNREACHABLE:
+    'Could not reach CATAAM at this base URL. Check the URL and try again; if it is right, CATAAM may be down.',
+  CATAAM_UNREACHABLE:
+    'Could not reach CATAAM at this base URL. Check the URL and try again; if it is right, CATAAM may be down.',
+  NOT_CONFIGURED: 'Enter and save the CATAAM base URL and API key first.',
+  VALIDATION: 'Some fields need attention.',
+  TIMEOUT: 'The request took too long. Try again.',
+  BRIDGE:
+    'The page could not talk to Jira. Open it from Jira Settings → Apps → CATAAM Integration and reload.',
+};
+
+/** Human text for a resolver error `{ code, message }`: a known code's text, else the message. */
+export function errorText(error) {
+  if (!error) return 'Something went wrong. Try again.';
+  const known = ERROR_TEXTS[error.code];
+  if (known) return known;
+  if (error.message) return String(error.message);
+  return error.code ? `Something went wrong (${error.code}). Try again.` : 'Something went wrong. Try again.';
+}
+
+/** Human label of an activity action code (`created`, `transitioned`, ...). */
+export function actionLabel(action) {
+  const labels = {
+    created: 'Issue created',
+    updated: 'Issue updated',
+    transitioned: 'Issue transitioned',
+    reopened: 'Issue reopened',
+    commented: 'Comment added',
+    adopted: 'Issue adopted',
+    finding_updated: 'Finding updated in CATAAM',
+    rerun: 'Compliance test re-run',
+    skipped: 'Skipped',
+    dead_letter: 'Moved to dead letters',
+  };
+  return labels[action] ?? String(action ?? '').replace(/[_-]+/g, ' ');
+}
+
+/** "a reason_like_this" → "a reason like this". */
+export function reasonLabel(reason) {
+  return String(reason).replace(/[_-]+/g, ' ').toLowerCase();
+}
