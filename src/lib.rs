@@ -9,3 +9,4 @@ pub mod host;
 pub mod model;
 pub mod settings;
 pub mod store;
+pub mod push;
