@@ -275,8 +275,10 @@ async function testConnection() {
   if (code === 'FORBIDDEN') return refuse(answer.error);
   if (code === 'INVALID_URL' || code === 'HOST_NOT_ALLOWED') {
     setFieldError('baseUrl', answer.error.message || errorText(answer.error));
-  } else if (code === 'KEY_REJECTED' || code === 'INVALID_API_KEY') {
-    setFieldError('apiKey', errorText(answer.error));
+  } else if (code === 'KEY_REJECTED') {
+    setFieldError('apiKey', 'CATAAM rejected this key.');
+  } else if (code === 'INVALID_API_KEY') {
+    setFieldError('apiKey', answer.error.message || errorText(answer.error));
   }
   const titles = {
     KEY_REJECTED: 'API key rejected',
@@ -609,7 +611,7 @@ function renderHealth(health) {
   );
 
   const dead = Array.isArray(health.deadLetters) ? health.deadLetters : [];
-  $('dead-table').hidden = dead.length === 0;
+  $('dead-rows').hidden = dead.length === 0;
   $('dead-empty').hidden = dead.length > 0;
   show(
     $('dead-rows'),
@@ -619,32 +621,43 @@ function renderHealth(health) {
         { type: 'button', class: 'button button-small', 'aria-label': `Retry ${d.findingId}` },
         'Retry',
       );
-      const cell = h('td', {}, retry);
-      retry.addEventListener('click', () => retryDeadLetter(d.findingId, retry, cell));
-      return h(
-        'tr',
+      const item = h(
+        'li',
         { 'data-finding': d.findingId },
-        h('td', { class: 'mono', text: d.findingId }),
-        h('td', { title: d.at ? absoluteTime(toDate(d.at)) : null }, String(d.code ?? '')),
-        h('td', {}, String(d.attempts ?? '')),
-        cell,
+        h(
+          'span',
+          { class: 'row-main' },
+          h('span', { class: 'row-title mono', text: d.findingId }),
+          h(
+            'span',
+            { class: 'row-meta' },
+            `${d.code ?? 'ERROR'} · ${d.attempts ?? '?'} attempt${d.attempts === 1 ? '' : 's'}`,
+            d.at ? ' · ' : '',
+            d.at ? timeNode(d.at) : '',
+          ),
+        ),
+        retry,
       );
+      retry.addEventListener('click', () => retryDeadLetter(d.findingId, retry, item));
+      return item;
     }),
   );
 
   const activity = Array.isArray(health.activity) ? health.activity.slice(0, ACTIVITY_ROWS) : [];
-  $('activity-table').hidden = activity.length === 0;
+  $('activity-rows').hidden = activity.length === 0;
   $('activity-empty').hidden = activity.length > 0;
   show(
     $('activity-rows'),
     ...activity.map((a) =>
       h(
-        'tr',
-        {},
-        h('td', {}, timeNode(a.at)),
-        h('td', { class: 'mono', text: a.findingId ?? '' }),
-        h('td', { text: a.issueKey ?? '—' }),
-        h('td', { text: actionLabel(a.action) }),
+        'li',
+        { 'data-finding': a.findingId ?? '', 'data-action': a.action ?? '' },
+        h(
+          'span',
+          { class: 'row-main' },
+          h('span', { class: 'row-title' }, actionLabel(a.action), a.issueKey ? ` · ${a.issueKey}` : ''),
+          h('span', { class: 'row-meta' }, h('span', { class: 'mono', text: a.findingId ?? '' }), ' · ', timeNode(a.at)),
+        ),
       ),
     ),
   );
@@ -686,14 +699,14 @@ async function refreshHealth() {
   }
 }
 
-async function retryDeadLetter(findingId, button, cell) {
+async function retryDeadLetter(findingId, button, item) {
   const answer = await busy(button, () => call('retryDeadLetter', { findingId }));
   if (answer.ok) {
-    show(cell, h('span', { class: 'lozenge lozenge-inprogress' }, 'Retrying'));
+    button.replaceWith(h('span', { class: 'lozenge lozenge-inprogress' }, 'Retrying'));
     setTimeout(refreshHealth, 1000);
   } else {
     if (answer.error.code === 'FORBIDDEN') return refuse(answer.error);
-    cell.append(h('p', { class: 'field-error', role: 'alert' }, errorText(answer.error)));
+    item.append(h('p', { class: 'field-error', role: 'alert' }, errorText(answer.error)));
   }
 }
 
