@@ -10,3 +10,7 @@ pub mod model;
 pub mod settings;
 pub mod store;
 pub mod push;
+pub mod cataam;
+pub mod engine;
+pub mod jira;
+pub mod plan;

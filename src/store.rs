@@ -65,3 +65,315 @@ pub fn push_event(event_id: &str) -> String {
 pub fn rerun(finding_id: &str) -> String {
     format!("rerun:{finding_id}")
 }
+
+/// Takeover guard of a stale create lock (`lock:create:<findingId>:<staleAt>`): only one run may
+/// take over a given stale generation.
+pub fn create_lock_takeover(finding_id: &str, stale_at: i64) -> String {
+    format!("lock:create:{finding_id}:{stale_at}")
+}
+
+/// Prefix of retry bookkeeping records.
+pub const RETRY_PREFIX: &str = "retry:";
+/// Prefix of pending compliance re-runs.
+pub const RERUN_PREFIX: &str = "rerun:";
+
+use crate::host::{Host, HostResult, SetOptions, TxOp};
+use crate::jira::Category;
+use crate::model::FindingStatus;
+use crate::settings::Settings;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The stored base of a finding ↔ issue pair (`link:f:<findingId>`): ids, the last-synced
+/// state of both sides, and fingerprints — never content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Link {
+    /// Jira issue id.
+    pub issue_id: String,
+    /// Jira issue key.
+    pub issue_key: String,
+    /// Finding status at the last sync.
+    pub finding_status: FindingStatus,
+    /// Finding `updatedAt` at the last sync (version stamp).
+    pub finding_version: String,
+    /// Jira status category at the last sync.
+    pub jira_category: Category,
+    /// Whether Jira was done as "Won't Do" at the last sync.
+    pub jira_wont_do: bool,
+    /// Fingerprint of the owned content we last wrote.
+    pub content_fp: String,
+    /// Hash of the due date both sides agreed on.
+    pub due_hash: String,
+    /// Hash of the assignee account id both sides agreed on.
+    pub assignee_hash: String,
+    /// `true` when the issue no longer exists in Jira (deleted by a human).
+    #[serde(default)]
+    pub issue_deleted: bool,
+}
+
+/// Reverse link (`link:i:<issueId>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueLink {
+    /// Finding id.
+    pub finding_id: String,
+}
+
+/// Pending-create marker / create lock (`lock:create:<findingId>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateLock {
+    /// When the create attempt started (ms); the bulk request is sent after this.
+    pub at: i64,
+}
+
+/// CATAAM poll cursor (`cursor:cataam`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PollCursor {
+    /// High-water mark of fully processed scans (RFC 3339), `None` before the first full scan.
+    pub since: Option<String>,
+    /// `updatedSince` of the scan in progress.
+    pub scan_since: Option<String>,
+    /// CATAAM page cursor of the scan in progress.
+    pub page: Option<String>,
+    /// Highest `updatedAt` seen in the scan in progress.
+    pub scan_max: Option<String>,
+}
+
+/// Jira poll cursor (`cursor:jira`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JiraCursor {
+    /// Last poll start time (ms).
+    pub since_ms: i64,
+}
+
+/// Retry bookkeeping (`retry:<findingId>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryRecord {
+    /// Finding id.
+    pub finding_id: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Last error code.
+    pub code: String,
+    /// Earliest next attempt (ms).
+    pub next_at: i64,
+}
+
+/// A dead letter (`dead:<findingId>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    /// Finding id.
+    pub finding_id: String,
+    /// Last error code.
+    pub code: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When it was dead-lettered (ms).
+    pub at: i64,
+}
+
+/// A pending compliance re-run (`rerun:<findingId>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RerunRecord {
+    /// Finding id.
+    pub finding_id: String,
+    /// Test id.
+    pub test_id: String,
+    /// Run id.
+    pub run_id: String,
+    /// Polls made so far.
+    pub polls: u32,
+    /// Start time (ms).
+    pub started_at: i64,
+}
+
+/// Skip record (`skip:<findingId>`): reason code only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkipRecord {
+    /// Reason code (`below_threshold`, `filtered_kind`, …).
+    pub reason: String,
+    /// When (ms).
+    pub at: i64,
+}
+
+/// Backlog (first sync) progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Backlog {
+    /// `true` while the first full scan is in progress.
+    pub active: bool,
+    /// Findings processed by the first scan so far.
+    pub processed: u64,
+    /// When the first scan started (ms).
+    pub started_at: Option<i64>,
+    /// When it finished (ms).
+    pub finished_at: Option<i64>,
+}
+
+/// Health counters and timestamps (`health:stats`): numbers and codes only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Health {
+    /// Issues created.
+    pub created: u64,
+    /// Issues whose owned content was updated.
+    pub updated: u64,
+    /// Issues transitioned.
+    pub transitioned: u64,
+    /// Comments posted.
+    pub commented: u64,
+    /// CATAAM finding updates (PATCH).
+    pub cataam_updates: u64,
+    /// Orphans adopted.
+    pub adopted: u64,
+    /// Dead letters created.
+    pub dead_lettered: u64,
+    /// Skips by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Errors by code.
+    pub errors: BTreeMap<String, u64>,
+    /// Last completed scheduled poll (ms).
+    pub last_poll_at: Option<i64>,
+    /// Expected next scheduled poll (ms).
+    pub next_poll_at: Option<i64>,
+    /// Last push received (ms).
+    pub last_push_at: Option<i64>,
+    /// Last error code and time.
+    pub last_error: Option<LastError>,
+    /// First-sync progress.
+    pub backlog: Backlog,
+    /// CATAAM connection state: `ok`, `key_rejected`, `unreachable`, or `unknown`.
+    pub connection: Option<String>,
+}
+
+/// Last error seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastError {
+    /// Code.
+    pub code: String,
+    /// When (ms).
+    pub at: i64,
+}
+
+/// One recent activity entry: ids, action and time only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    /// Finding id.
+    pub finding_id: String,
+    /// Issue key, if linked.
+    pub issue_key: Option<String>,
+    /// Action code (`created`, `updated`, `transitioned`, `cataam_updated`, …).
+    pub action: String,
+    /// When (ms).
+    pub at: i64,
+}
+
+/// Most activity entries kept.
+pub const ACTIVITY_MAX: usize = 50;
+
+/// Reads and deserializes a record; a malformed value reads as missing.
+pub async fn get<H: Host, T: DeserializeOwned>(h: &H, key: &str) -> HostResult<Option<T>> {
+    Ok(h.kvs_get(key)
+        .await?
+        .and_then(|v| serde_json::from_value(v).ok()))
+}
+
+/// Serializes and writes a record.
+pub async fn put<H: Host, T: Serialize>(h: &H, key: &str, v: &T) -> HostResult<()> {
+    let value = serde_json::to_value(v).unwrap_or(Value::Null);
+    h.kvs_set(key, &value, SetOptions::default())
+        .await
+        .map(|_| ())
+}
+
+/// A transaction op setting a record.
+pub fn set_op<T: Serialize>(key: String, v: &T) -> TxOp {
+    TxOp::Set {
+        key,
+        value: serde_json::to_value(v).unwrap_or(Value::Null),
+    }
+}
+
+/// Lists every record under a prefix (all pages).
+pub async fn list<H: Host, T: DeserializeOwned>(
+    h: &H,
+    prefix: &str,
+) -> HostResult<Vec<(String, T)>> {
+    let mut out = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = h.kvs_query(prefix, cursor.as_deref(), 100).await?;
+        for kv in page.results {
+            if let Ok(v) = serde_json::from_value(kv.value) {
+                out.push((kv.key, v));
+            }
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Loads the settings (defaults when never saved).
+pub async fn load_settings<H: Host>(h: &H) -> HostResult<Settings> {
+    Ok(get(h, SETTINGS).await?.unwrap_or_default())
+}
+
+/// Saves the settings.
+pub async fn save_settings<H: Host>(h: &H, s: &Settings) -> HostResult<()> {
+    put(h, SETTINGS, s).await
+}
+
+/// Reads the health record.
+pub async fn read_health<H: Host>(h: &H) -> HostResult<Health> {
+    Ok(get(h, HEALTH).await?.unwrap_or_default())
+}
+
+/// Recent activity, newest first.
+pub async fn recent_activity<H: Host>(h: &H) -> HostResult<Vec<Activity>> {
+    Ok(get(h, ACTIVITY).await?.unwrap_or_default())
+}
+
+/// Appends activity entries (newest first, capped at [`ACTIVITY_MAX`]).
+pub async fn append_activity<H: Host>(h: &H, entries: Vec<Activity>) -> HostResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut all: Vec<Activity> = entries.into_iter().rev().collect();
+    all.extend(recent_activity(h).await?);
+    all.truncate(ACTIVITY_MAX);
+    put(h, ACTIVITY, &all).await
+}
+
+/// Every dead letter.
+pub async fn list_dead_letters<H: Host>(h: &H) -> HostResult<Vec<DeadLetter>> {
+    Ok(list(h, DEAD_LETTER_PREFIX)
+        .await?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
+}
+
+/// Records that a push was received.
+pub async fn record_push_received<H: Host>(h: &H, now_ms: i64) -> HostResult<()> {
+    let mut health = read_health(h).await?;
+    health.last_push_at = Some(now_ms);
+    put(h, HEALTH, &health).await
+}
+
+/// The value written to `link:i:<issueId>`.
+pub fn issue_link_value(finding_id: &str) -> Value {
+    json!({ "findingId": finding_id })
+}

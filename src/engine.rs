@@ -1,0 +1,1382 @@
+//! The engine: a thin driver generic over [`Host`] that feeds every trigger into one
+//! level-triggered reconcile. It loads links, reads both sides fresh, asks the pure planner
+//! ([`crate::plan::plan`]) what to do, executes the actions idempotently, stores the new base,
+//! and keeps cursors, retries, dead letters and health. It stops with margin before the
+//! invocation's time budget runs out and continues through the app's queue.
+//!
+//! No duplicates: an issue is only created under a per-finding create lock (`lock:create:<id>`,
+//! written "if not exists" before the bulk request and removed in the same transaction that
+//! stores the link). A lock without a link means a create may have happened: the engine then
+//! searches the issue property `cataam.finding`, confirms a hit with a read-after-write `GET`
+//! and adopts it; it only creates again once the lock is older than the search index lag window
+//! and the search found nothing (taking the stale lock over through a one-shot guard key).
+
+use crate::cataam::{CataamClient, CataamError, FindingPatch};
+use crate::host::{Host, HostError, LogLevel, QueueEvent, SetOptions, TxOp};
+use crate::jira::transitions::{move_to, Target};
+use crate::jira::{adf, BulkOutcome, Category, IssueState, JiraClient, JiraError};
+use crate::model::{Finding, FindingStatus};
+use crate::plan::{self, Action, Plan, Policy, SkipReason};
+use crate::settings::Settings;
+use crate::store::{self, CreateLock, DeadLetter, Link, RerunRecord, RetryRecord};
+use futures::future::join_all;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// Overlap applied to the CATAAM poll cursor (clock skew between CATAAM and the app).
+pub const CURSOR_OVERLAP_MS: i64 = 120_000;
+/// Stop starting new work when fewer than this many ms remain in the invocation.
+pub const BUDGET_MARGIN_MS: i64 = 8_000;
+/// CATAAM page size.
+pub const PAGE_LIMIT: u32 = 200;
+/// Concurrent requests per wave.
+pub const CONCURRENCY: usize = 6;
+/// Bulk create size (Jira's maximum).
+pub const BULK_SIZE: usize = 50;
+/// Failed attempts before an item becomes a dead letter.
+pub const MAX_ATTEMPTS: u32 = 6;
+/// TTL of the per-finding create lock.
+pub const CREATE_LOCK_TTL_S: u64 = 7 * 24 * 3600;
+/// A create lock older than this, with no issue found by property search, may be taken over
+/// (must exceed Jira's search index lag).
+pub const STALE_LOCK_MS: i64 = 120_000;
+/// TTL of the scheduled poll's run lock.
+pub const POLL_LOCK_TTL_S: u64 = 60;
+/// Delay between compliance re-run polls.
+pub const RERUN_POLL_DELAY_S: u32 = 10;
+/// Polls of a compliance re-run before giving up.
+pub const RERUN_MAX_POLLS: u32 = 30;
+/// Scheduled poll interval.
+pub const POLL_INTERVAL_MS: i64 = 5 * 60_000;
+
+/// What one run did. Numbers and codes only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReport {
+    /// Findings looked at.
+    pub findings_seen: u64,
+    /// Issues created.
+    pub created: u64,
+    /// Issues whose owned content was updated.
+    pub updated: u64,
+    /// Issues transitioned.
+    pub transitioned: u64,
+    /// Comments posted.
+    pub commented: u64,
+    /// CATAAM findings updated.
+    pub cataam_updates: u64,
+    /// Compliance re-runs started.
+    pub reruns_started: u64,
+    /// Skipped findings by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Orphan issues adopted.
+    pub adopted: u64,
+    /// Items scheduled for retry.
+    pub retried: u64,
+    /// Items that became dead letters.
+    pub dead_lettered: u64,
+    /// Queue messages pushed (continuations, retries, re-run polls).
+    pub queued: u64,
+    /// Per-item errors by code.
+    pub errors: BTreeMap<String, u64>,
+    /// Jira requests sent.
+    pub jira_requests: u32,
+    /// CATAAM requests sent.
+    pub cataam_requests: u32,
+    /// The run stopped early to stay within its time budget (a continuation was queued).
+    pub stopped_for_budget: bool,
+}
+
+impl RunReport {
+    /// Jira + CATAAM writes (creates, updates, transitions, comments, CATAAM updates, re-runs).
+    pub fn writes(&self) -> u64 {
+        self.created
+            + self.updated
+            + self.transitioned
+            + self.commented
+            + self.cataam_updates
+            + self.reruns_started
+    }
+}
+
+/// Why a run failed as a whole (per-item failures are in the [`RunReport`] instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineError {
+    /// No API key or no settings: the admin must finish the configuration page.
+    NotConfigured,
+    /// CATAAM rejected the API key: the admin must enter a new key.
+    KeyRejected,
+    /// CATAAM failed or could not be reached; the run will be retried.
+    Cataam {
+        /// Stable code (`CATAAM_HTTP`, `CATAAM_UNREACHABLE`, …).
+        code: &'static str,
+    },
+    /// Jira failed; the run will be retried.
+    Jira {
+        /// Stable code.
+        code: &'static str,
+    },
+    /// The app's storage failed; the run will be retried.
+    Kvs {
+        /// Host error code.
+        detail: String,
+    },
+    /// A queue message or argument was malformed (a bug or a stale message; dropped).
+    InvalidInput,
+}
+
+impl EngineError {
+    /// Stable SCREAMING_SNAKE code crossing the wasm boundary.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::NotConfigured => "NOT_CONFIGURED",
+            EngineError::KeyRejected => "KEY_REJECTED",
+            EngineError::Cataam { code } => match *code {
+                "CATAAM_UNREACHABLE" => "CATAAM_UNREACHABLE",
+                _ => "CATAAM_HTTP",
+            },
+            EngineError::Jira { .. } => "JIRA_HTTP",
+            EngineError::Kvs { .. } => "KVS",
+            EngineError::InvalidInput => "INVALID_INPUT",
+        }
+    }
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineError::NotConfigured => {
+                write!(f, "the app is not configured (API key or project missing)")
+            }
+            EngineError::KeyRejected => write!(
+                f,
+                "CATAAM rejected the API key; enter a new key in the settings"
+            ),
+            EngineError::Cataam { code } => write!(f, "CATAAM request failed ({code}); will retry"),
+            EngineError::Jira { code } => write!(f, "Jira request failed ({code}); will retry"),
+            EngineError::Kvs { detail } => write!(f, "storage failed ({detail}); will retry"),
+            EngineError::InvalidInput => write!(f, "invalid input"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl From<HostError> for EngineError {
+    fn from(e: HostError) -> Self {
+        EngineError::Kvs { detail: e.code }
+    }
+}
+
+impl From<CataamError> for EngineError {
+    fn from(e: CataamError) -> Self {
+        match e {
+            CataamError::KeyRejected => EngineError::KeyRejected,
+            other => EngineError::Cataam { code: other.code() },
+        }
+    }
+}
+
+/// A per-item failure.
+#[derive(Debug, Clone)]
+enum ItemError {
+    Cataam(CataamError),
+    Jira(JiraError),
+    Kvs(HostError),
+}
+
+impl ItemError {
+    fn code(&self) -> &'static str {
+        match self {
+            ItemError::Cataam(e) => e.code(),
+            ItemError::Jira(e) => e.code(),
+            ItemError::Kvs(_) => "KVS",
+        }
+    }
+    fn retry_after_s(&self) -> Option<u32> {
+        match self {
+            ItemError::Cataam(e) => e.retry_after_s(),
+            ItemError::Jira(e) => e.retry_after_s(),
+            ItemError::Kvs(_) => None,
+        }
+    }
+}
+
+impl From<CataamError> for ItemError {
+    fn from(e: CataamError) -> Self {
+        ItemError::Cataam(e)
+    }
+}
+impl From<JiraError> for ItemError {
+    fn from(e: JiraError) -> Self {
+        ItemError::Jira(e)
+    }
+}
+impl From<HostError> for ItemError {
+    fn from(e: HostError) -> Self {
+        ItemError::Kvs(e)
+    }
+}
+
+/// A finding paired with its stored link and current issue.
+struct Item {
+    finding: Finding,
+    link: Option<Link>,
+    issue: Option<IssueState>,
+}
+
+/// The sync engine of one installation for one invocation.
+pub struct Engine<'h, H: Host> {
+    host: &'h H,
+    settings: Settings,
+    policy: Policy,
+    api_key: String,
+    cataam: CataamClient<'h, H>,
+    jira: JiraClient<'h, H>,
+    report: RefCell<RunReport>,
+    activity: RefCell<Vec<store::Activity>>,
+    retries: RefCell<Vec<(String, u32)>>,
+    last_error: RefCell<Option<String>>,
+}
+
+impl<'h, H: Host> Engine<'h, H> {
+    /// `settings` loaded by the caller from KVS; `api_key` from secret storage.
+    pub fn new(host: &'h H, settings: Settings, api_key: String) -> Self {
+        let cataam = CataamClient::new(host, &settings.base_url, &api_key);
+        Self {
+            host,
+            policy: Policy::from_settings(&settings),
+            settings,
+            api_key,
+            cataam,
+            jira: JiraClient::new(host),
+            report: RefCell::new(RunReport::default()),
+            activity: RefCell::new(vec![]),
+            retries: RefCell::new(vec![]),
+            last_error: RefCell::new(None),
+        }
+    }
+
+    fn check_configured(&self) -> Result<(), EngineError> {
+        if self.api_key.trim().is_empty() || self.settings.base_url.trim().is_empty() {
+            return Err(EngineError::NotConfigured);
+        }
+        Ok(())
+    }
+
+    fn out_of_budget(&self) -> bool {
+        self.host.remaining_ms() < BUDGET_MARGIN_MS
+    }
+
+    /// Scheduled poll: CATAAM → Jira from the stored cursor (with overlap), then Jira → CATAAM for
+    /// managed issues updated since the last Jira poll (JQL on the indexed property), then due retries.
+    pub async fn run_poll(&self) -> Result<RunReport, EngineError> {
+        self.check_configured()?;
+        let now = self.host.now_ms();
+        let locked = self
+            .host
+            .kvs_set(
+                store::POLL_LOCK,
+                &json!({ "at": now }),
+                SetOptions {
+                    ttl_seconds: Some(POLL_LOCK_TTL_S),
+                    if_not_exists: true,
+                },
+            )
+            .await?;
+        if !locked {
+            self.skip_count("poll_already_running");
+            return self.finish(false).await;
+        }
+        let result = self.poll_inner().await;
+        let released = self.host.kvs_delete(store::POLL_LOCK).await;
+        match result {
+            Ok(()) => {
+                released?;
+                self.finish(true).await
+            }
+            Err(e) => {
+                self.fail_run(&e).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn poll_inner(&self) -> Result<(), EngineError> {
+        let scan_done = self.scan_cataam().await?;
+        if scan_done && !self.out_of_budget() {
+            self.scan_jira().await?;
+        }
+        if !self.out_of_budget() {
+            self.run_due_retries().await?;
+        }
+        Ok(())
+    }
+
+    /// CATAAM → Jira scan; `Ok(true)` when the scan reached the end.
+    async fn scan_cataam(&self) -> Result<bool, EngineError> {
+        let mut cursor: store::PollCursor = store::get(self.host, store::POLL_CURSOR)
+            .await?
+            .unwrap_or_default();
+        let mut health = store::read_health(self.host).await?;
+        if cursor.since.is_none()
+            && cursor.page.is_none()
+            && !health.backlog.active
+            && health.backlog.finished_at.is_none()
+        {
+            health.backlog = store::Backlog {
+                active: true,
+                processed: 0,
+                started_at: Some(self.host.now_ms()),
+                finished_at: None,
+            };
+            store::put(self.host, store::HEALTH, &health).await?;
+        }
+        loop {
+            if self.out_of_budget() {
+                self.queue_continuation(0).await?;
+                return Ok(false);
+            }
+            if cursor.page.is_none() {
+                cursor.scan_since = cursor
+                    .since
+                    .as_deref()
+                    .and_then(crate::jira::parse_time_ms)
+                    .map(|ms| crate::jira::format_time_ms(ms - CURSOR_OVERLAP_MS));
+                cursor.scan_max = None;
+            }
+            let page = match self
+                .cataam
+                .list_findings(
+                    cursor.scan_since.as_deref(),
+                    cursor.page.as_deref(),
+                    PAGE_LIMIT,
+                )
+                .await
+            {
+                Ok(p) => p,
+                Err(CataamError::KeyRejected) => return Err(EngineError::KeyRejected),
+                Err(e) if e.is_retryable() => {
+                    self.error_count(e.code());
+                    self.queue_continuation(e.retry_after_s().unwrap_or(60))
+                        .await?;
+                    return Ok(false);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let n = page.items.len() as u64;
+            let page_max = page
+                .items
+                .iter()
+                .map(|f| f.updated_at.clone())
+                .max_by_key(|s| crate::jira::parse_time_ms(s).unwrap_or(0));
+            self.reconcile_findings(page.items).await?;
+            // Advance only after the batch is stored.
+            if let Some(m) = page_max {
+                let newer = cursor
+                    .scan_max
+                    .as_deref()
+                    .and_then(crate::jira::parse_time_ms)
+                    .unwrap_or(i64::MIN)
+                    < crate::jira::parse_time_ms(&m).unwrap_or(0);
+                if newer {
+                    cursor.scan_max = Some(m);
+                }
+            }
+            match page.next_cursor {
+                Some(c) => cursor.page = Some(c),
+                None => {
+                    cursor.page = None;
+                    if let Some(m) = cursor.scan_max.take() {
+                        let old = cursor
+                            .since
+                            .as_deref()
+                            .and_then(crate::jira::parse_time_ms)
+                            .unwrap_or(i64::MIN);
+                        if crate::jira::parse_time_ms(&m).unwrap_or(0) > old {
+                            cursor.since = Some(m);
+                        }
+                    }
+                    if cursor.since.is_none() {
+                        cursor.since = Some(crate::jira::format_time_ms(self.host.now_ms()));
+                    }
+                    cursor.scan_since = None;
+                }
+            }
+            store::put(self.host, store::POLL_CURSOR, &cursor).await?;
+            let mut health = store::read_health(self.host).await?;
+            if health.backlog.active {
+                health.backlog.processed += n;
+                if cursor.page.is_none() {
+                    health.backlog.active = false;
+                    health.backlog.finished_at = Some(self.host.now_ms());
+                }
+                store::put(self.host, store::HEALTH, &health).await?;
+            }
+            if cursor.page.is_none() {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Jira → CATAAM: managed issues updated since the last Jira poll.
+    async fn scan_jira(&self) -> Result<(), EngineError> {
+        let started = self.host.now_ms();
+        let cur: store::JiraCursor = store::get(self.host, store::JIRA_CURSOR)
+            .await?
+            .unwrap_or_default();
+        let jql = crate::jira::jql_managed_updated_since((cur.since_ms - CURSOR_OVERLAP_MS).max(0));
+        let mut token: Option<String> = None;
+        loop {
+            if self.out_of_budget() {
+                return Ok(());
+            }
+            let (hits, next) = match self.jira.search(&jql, token.as_deref(), 100).await {
+                Ok(x) => x,
+                Err(e) => {
+                    self.error_count(e.code());
+                    return Ok(());
+                }
+            };
+            let links = join_all(hits.iter().map(|h| {
+                let k = store::link_by_issue(&h.state.id);
+                async move { store::get::<H, store::IssueLink>(self.host, &k).await }
+            }))
+            .await;
+            let mut ids = vec![];
+            for (hit, link) in hits.iter().zip(links) {
+                match (link?, &hit.finding_id) {
+                    (Some(l), _) => ids.push(l.finding_id),
+                    // An orphan carrying our property: reconcile its finding, which adopts it.
+                    (None, Some(fid)) => ids.push(fid.clone()),
+                    (None, None) => {}
+                }
+            }
+            ids.sort();
+            ids.dedup();
+            self.reconcile_ids(&ids).await?;
+            match next {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        store::put(
+            self.host,
+            store::JIRA_CURSOR,
+            &store::JiraCursor { since_ms: started },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn run_due_retries(&self) -> Result<(), EngineError> {
+        let now = self.host.now_ms();
+        let due: Vec<String> = store::list::<H, RetryRecord>(self.host, store::RETRY_PREFIX)
+            .await?
+            .into_iter()
+            .filter(|(_, r)| r.next_at <= now)
+            .map(|(_, r)| r.finding_id)
+            .collect();
+        self.reconcile_ids(&due).await
+    }
+
+    /// Reconcile these findings now (push path, "sync now", dead-letter retry).
+    pub async fn run_findings(&self, finding_ids: &[String]) -> Result<RunReport, EngineError> {
+        self.check_configured()?;
+        if finding_ids.iter().any(|i| i.is_empty() || i.len() > 200) {
+            return Err(EngineError::InvalidInput);
+        }
+        let result = async {
+            // An explicit request retries dead letters.
+            let dead = join_all(finding_ids.iter().map(|id| {
+                let k = store::dead_letter(id);
+                async move { self.host.kvs_get(&k).await }
+            }))
+            .await;
+            for (id, d) in finding_ids.iter().zip(dead) {
+                if d?.is_some() {
+                    self.host
+                        .kvs_transact(&[
+                            TxOp::Delete {
+                                key: store::dead_letter(id),
+                            },
+                            TxOp::Delete {
+                                key: store::retry(id),
+                            },
+                        ])
+                        .await?;
+                }
+            }
+            self.reconcile_ids(finding_ids).await
+        }
+        .await;
+        self.end(result).await
+    }
+
+    /// A Jira issue event named this issue: cheap no-op (one KVS read) if it is not managed.
+    pub async fn run_issue(&self, issue_id: &str) -> Result<RunReport, EngineError> {
+        let link: Option<store::IssueLink> =
+            store::get(self.host, &store::link_by_issue(issue_id)).await?;
+        let Some(link) = link else {
+            self.skip_count("unmanaged_issue");
+            return Ok(self.report.borrow().clone());
+        };
+        self.check_configured()?;
+        let result = self.reconcile_ids(&[link.finding_id]).await;
+        self.end(result).await
+    }
+
+    /// A message from the app's queue (continuations, delayed retries, compliance-run polls).
+    pub async fn run_queue_message(&self, body: &Value) -> Result<RunReport, EngineError> {
+        match body.get("type").and_then(Value::as_str) {
+            Some("continue") => self.run_poll().await,
+            Some("retry") => {
+                self.check_configured()?;
+                let ids: Vec<String> = body
+                    .get("findingIds")
+                    .and_then(Value::as_array)
+                    .ok_or(EngineError::InvalidInput)?
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                // Items dead-lettered meanwhile stay dead until an explicit retry.
+                let dead = join_all(ids.iter().map(|id| {
+                    let k = store::dead_letter(id);
+                    async move { self.host.kvs_get(&k).await }
+                }))
+                .await;
+                let mut live = vec![];
+                for (id, d) in ids.into_iter().zip(dead) {
+                    if d?.is_none() {
+                        live.push(id);
+                    }
+                }
+                let result = self.reconcile_ids(&live).await;
+                self.end(result).await
+            }
+            Some("rerun") => {
+                self.check_configured()?;
+                let id = body
+                    .get("findingId")
+                    .and_then(Value::as_str)
+                    .ok_or(EngineError::InvalidInput)?;
+                let result = self.poll_rerun(id).await;
+                self.end(result).await
+            }
+            _ => Err(EngineError::InvalidInput),
+        }
+    }
+
+    async fn end(&self, result: Result<(), EngineError>) -> Result<RunReport, EngineError> {
+        match result {
+            Ok(()) => self.finish(false).await,
+            Err(e) => {
+                self.fail_run(&e).await;
+                Err(e)
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- reconcile
+
+    /// Fetches the findings and reconciles them.
+    async fn reconcile_ids(&self, ids: &[String]) -> Result<(), EngineError> {
+        for chunk in ids.chunks(PAGE_LIMIT as usize) {
+            if self.out_of_budget() {
+                for id in chunk {
+                    self.schedule_retry_no_attempt(id, 0);
+                }
+                continue;
+            }
+            let mut findings = vec![];
+            for wave in chunk.chunks(CONCURRENCY) {
+                let got = join_all(wave.iter().map(|id| self.cataam.get_finding(id))).await;
+                for (id, r) in wave.iter().zip(got) {
+                    match r {
+                        Ok(f) => findings.push(f),
+                        Err(CataamError::KeyRejected) => return Err(EngineError::KeyRejected),
+                        Err(CataamError::NotFound) => self.skip_count("finding_not_found"),
+                        Err(e) => self.record_failure(id, &ItemError::Cataam(e)).await?,
+                    }
+                }
+            }
+            self.reconcile_findings(findings).await?;
+        }
+        Ok(())
+    }
+
+    /// Reconciles a batch of findings read from CATAAM.
+    async fn reconcile_findings(&self, findings: Vec<Finding>) -> Result<(), EngineError> {
+        self.report.borrow_mut().findings_seen += findings.len() as u64;
+        // Links.
+        let mut items: Vec<Item> = vec![];
+        for wave in findings.chunks(25) {
+            let links = join_all(wave.iter().map(|f| {
+                let k = store::link_by_finding(&f.id);
+                async move { store::get::<H, Link>(self.host, &k).await }
+            }))
+            .await;
+            for (f, l) in wave.iter().zip(links) {
+                items.push(Item {
+                    finding: f.clone(),
+                    link: l?,
+                    issue: None,
+                });
+            }
+        }
+        // Current issues of linked findings.
+        let linked: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| it.link.as_ref().is_some_and(|l| !l.issue_deleted))
+            .map(|(i, _)| i)
+            .collect();
+        let mut failed = vec![false; items.len()];
+        for wave in linked.chunks(CONCURRENCY) {
+            let got = join_all(wave.iter().map(|&i| {
+                let id = items[i]
+                    .link
+                    .as_ref()
+                    .map(|l| l.issue_id.clone())
+                    .unwrap_or_default();
+                async move { self.jira.get_issue(&id).await }
+            }))
+            .await;
+            for (&i, r) in wave.iter().zip(got) {
+                match r {
+                    Ok(s) => items[i].issue = Some(s),
+                    Err(JiraError::NotFound) => {}
+                    Err(e) => {
+                        failed[i] = true;
+                        self.record_failure(&items[i].finding.id.clone(), &ItemError::Jira(e))
+                            .await?;
+                    }
+                }
+            }
+        }
+        let now = self.host.now_ms();
+        let mut creates: Vec<Finding> = vec![];
+        let mut work: Vec<(usize, Plan)> = vec![];
+        for (i, it) in items.iter().enumerate() {
+            if failed[i] {
+                continue;
+            }
+            let p = plan::plan(
+                &it.finding,
+                it.issue.as_ref(),
+                it.link.as_ref(),
+                &self.policy,
+                now,
+            );
+            if p.actions == [Action::Create] {
+                creates.push(it.finding.clone());
+            } else if !p.is_empty() {
+                work.push((i, p));
+            }
+        }
+        for wave in work.chunks(CONCURRENCY) {
+            if self.out_of_budget() {
+                for (i, _) in wave {
+                    self.schedule_retry_no_attempt(&items[*i].finding.id, 0);
+                }
+                continue;
+            }
+            let results = join_all(wave.iter().map(|(i, p)| self.execute(&items[*i], p))).await;
+            for ((i, _), r) in wave.iter().zip(results) {
+                if let Err(e) = r {
+                    if matches!(e, ItemError::Cataam(CataamError::KeyRejected)) {
+                        return Err(EngineError::KeyRejected);
+                    }
+                    self.record_failure(&items[*i].finding.id, &e).await?;
+                }
+            }
+        }
+        self.create_all(creates).await
+    }
+
+    /// Executes a linked (or skip) plan.
+    async fn execute(&self, it: &Item, p: &Plan) -> Result<(), ItemError> {
+        let f = &it.finding;
+        let mut base = p.base.clone();
+        for a in &p.actions {
+            match a {
+                Action::Skip(r) => {
+                    self.write_skip(&f.id, *r).await?;
+                }
+                Action::Create => {}
+                Action::UpdateContent {
+                    labels_add,
+                    labels_remove,
+                } => {
+                    let (Some(link), Some(_)) = (&it.link, &it.issue) else {
+                        continue;
+                    };
+                    let c = adf::render(f);
+                    let mut ops: Vec<Value> = labels_remove
+                        .iter()
+                        .map(|l| json!({ "remove": l }))
+                        .collect();
+                    ops.extend(labels_add.iter().map(|l| json!({ "add": l })));
+                    let mut body =
+                        json!({ "fields": { "summary": c.summary, "description": c.description } });
+                    if !ops.is_empty() {
+                        body["update"] = json!({ "labels": ops });
+                    }
+                    self.jira.edit_issue(&link.issue_id, body).await?;
+                    self.bump(|r| r.updated += 1);
+                    self.note(f, &link.issue_key, "updated");
+                }
+                Action::Transition(target) => {
+                    let (Some(link), Some(issue)) = (&it.link, &it.issue) else {
+                        continue;
+                    };
+                    let moved = move_to(
+                        &self.jira,
+                        &link.issue_id,
+                        &issue.status_name,
+                        issue.category,
+                        *target,
+                    )
+                    .await?;
+                    if moved.hops > 0 {
+                        self.bump(|r| r.transitioned += 1);
+                        self.note(f, &link.issue_key, "transitioned");
+                    }
+                    if let Some(b) = base.as_mut() {
+                        b.jira_category = moved.category;
+                        b.jira_wont_do = moved.category == Category::Done
+                            && (crate::jira::is_wont_do_name(&moved.status_name)
+                                || moved
+                                    .resolution
+                                    .as_deref()
+                                    .is_some_and(crate::jira::is_wont_do_name));
+                    }
+                    if !target_reached(*target, moved.category) {
+                        self.error_count("NO_TRANSITION_PATH");
+                    }
+                }
+                Action::Comment(kind) => {
+                    let Some(link) = &it.link else { continue };
+                    self.jira
+                        .add_comment(&link.issue_id, adf::reopen_comment(kind.text()))
+                        .await?;
+                    self.bump(|r| r.commented += 1);
+                }
+                Action::StartRerun => {
+                    self.start_rerun(f).await?;
+                }
+                Action::PatchFinding(patch) => {
+                    let updated = self.cataam.patch_finding(&f.id, patch).await?;
+                    self.bump(|r| r.cataam_updates += 1);
+                    self.note(
+                        f,
+                        it.link.as_ref().map(|l| l.issue_key.as_str()).unwrap_or(""),
+                        "cataam_updated",
+                    );
+                    if let Some(b) = base.as_mut() {
+                        b.finding_version = updated.updated_at.clone();
+                        b.finding_status = updated.status;
+                    }
+                }
+            }
+        }
+        if let Some(b) = base {
+            store::put(self.host, &store::link_by_finding(&f.id), &b).await?;
+        }
+        if p.has_writes() {
+            self.host.kvs_delete(&store::retry(&f.id)).await?;
+        }
+        Ok(())
+    }
+
+    async fn write_skip(&self, finding_id: &str, r: SkipReason) -> Result<(), HostError> {
+        self.skip_count(r.code());
+        store::put(
+            self.host,
+            &store::skip(finding_id),
+            &store::SkipRecord {
+                reason: r.code().into(),
+                at: self.host.now_ms(),
+            },
+        )
+        .await
+    }
+
+    // ---------------------------------------------------------------- creation
+
+    /// Creates issues for these findings without ever duplicating one.
+    async fn create_all(&self, findings: Vec<Finding>) -> Result<(), EngineError> {
+        if findings.is_empty() {
+            return Ok(());
+        }
+        let now = self.host.now_ms();
+        let mut to_create: Vec<Finding> = vec![];
+        for wave in findings.chunks(25) {
+            let got = join_all(wave.iter().map(|f| {
+                let k = store::create_lock(&f.id);
+                let v = serde_json::to_value(CreateLock { at: now }).unwrap_or(Value::Null);
+                async move {
+                    self.host
+                        .kvs_set(
+                            &k,
+                            &v,
+                            SetOptions {
+                                ttl_seconds: Some(CREATE_LOCK_TTL_S),
+                                if_not_exists: true,
+                            },
+                        )
+                        .await
+                }
+            }))
+            .await;
+            for (f, r) in wave.iter().zip(got) {
+                if r? {
+                    to_create.push(f.clone());
+                } else {
+                    match self.recover(f).await {
+                        Ok(true) => to_create.push(f.clone()),
+                        Ok(false) => {}
+                        Err(e) => self.record_failure(&f.id, &e).await?,
+                    }
+                }
+            }
+        }
+        let batches: Vec<&[Finding]> = to_create.chunks(BULK_SIZE).collect();
+        for wave in batches.chunks(4) {
+            if self.out_of_budget() {
+                // Locks stay; recovery adopts or re-creates later.
+                for b in wave {
+                    for f in b.iter() {
+                        self.schedule_retry_no_attempt(&f.id, 0);
+                    }
+                }
+                continue;
+            }
+            let results = join_all(wave.iter().map(|b| self.create_batch(b))).await;
+            for r in results {
+                r?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A create lock exists without a link: adopt an orphan if one exists; `Ok(true)` when this
+    /// run took the stale lock over and must create.
+    async fn recover(&self, f: &Finding) -> Result<bool, ItemError> {
+        let lock: Option<CreateLock> = store::get(self.host, &store::create_lock(&f.id)).await?;
+        let (hits, _) = self
+            .jira
+            .search(&crate::jira::jql_by_finding(&f.id), None, 5)
+            .await?;
+        for hit in hits {
+            // Read-after-write confirmation: the issue exists and carries this finding's id.
+            match self.jira.get_issue_with_finding(&hit.state.id).await {
+                Ok(h) if h.finding_id.as_deref() == Some(f.id.as_str()) => {
+                    self.adopt(f, &h.state).await?;
+                    return Ok(false);
+                }
+                Ok(_) | Err(JiraError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let now = self.host.now_ms();
+        let Some(lock) = lock else {
+            // The lock vanished meanwhile (another run finished): the next trigger reconciles.
+            return Ok(false);
+        };
+        if now - lock.at < STALE_LOCK_MS {
+            self.skip_count("create_pending");
+            self.schedule_retry_no_attempt(
+                &f.id,
+                ((STALE_LOCK_MS - (now - lock.at)) / 1000 + 1) as u32,
+            );
+            return Ok(false);
+        }
+        let won = self
+            .host
+            .kvs_set(
+                &store::create_lock_takeover(&f.id, lock.at),
+                &json!({ "at": now }),
+                SetOptions {
+                    ttl_seconds: Some(24 * 3600),
+                    if_not_exists: true,
+                },
+            )
+            .await?;
+        if !won {
+            return Ok(false);
+        }
+        store::put(
+            self.host,
+            &store::create_lock(&f.id),
+            &CreateLock { at: now },
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn adopt(&self, f: &Finding, issue: &IssueState) -> Result<(), ItemError> {
+        let base = plan::base_for_adoption(f, issue);
+        self.host
+            .kvs_transact(&[
+                store::set_op(store::link_by_finding(&f.id), &base),
+                TxOp::Set {
+                    key: store::link_by_issue(&issue.id),
+                    value: store::issue_link_value(&f.id),
+                },
+                TxOp::Delete {
+                    key: store::create_lock(&f.id),
+                },
+            ])
+            .await?;
+        self.bump(|r| r.adopted += 1);
+        self.note(f, &issue.key, "adopted");
+        // Converge the adopted issue (owned content, status) right away.
+        let it = Item {
+            finding: f.clone(),
+            link: Some(base.clone()),
+            issue: Some(issue.clone()),
+        };
+        let p = plan::plan(
+            f,
+            Some(issue),
+            Some(&base),
+            &self.policy,
+            self.host.now_ms(),
+        );
+        if !p.is_empty() {
+            self.execute(&it, &p).await?;
+        }
+        Ok(())
+    }
+
+    async fn create_batch(&self, batch: &[Finding]) -> Result<(), EngineError> {
+        let items: Vec<_> = batch
+            .iter()
+            .map(|f| crate::jira::new_issue(f, &self.settings))
+            .collect();
+        let outcomes = match self.jira.bulk_create(&items).await {
+            Ok(o) => o,
+            Err(e) => {
+                // Unknown outcome: keep the locks (recovery searches before creating again).
+                for f in batch {
+                    self.record_failure(&f.id, &ItemError::Jira(e.clone()))
+                        .await?;
+                }
+                return Ok(());
+            }
+        };
+        let mut ops: Vec<TxOp> = vec![];
+        let mut created = vec![];
+        for (f, o) in batch.iter().zip(outcomes) {
+            match o {
+                BulkOutcome::Created { id, key } => {
+                    let base = plan::base_after_create(f, &id, &key);
+                    ops.push(store::set_op(store::link_by_finding(&f.id), &base));
+                    ops.push(TxOp::Set {
+                        key: store::link_by_issue(&id),
+                        value: store::issue_link_value(&f.id),
+                    });
+                    ops.push(TxOp::Delete {
+                        key: store::create_lock(&f.id),
+                    });
+                    ops.push(TxOp::Delete {
+                        key: store::skip(&f.id),
+                    });
+                    ops.push(TxOp::Delete {
+                        key: store::retry(&f.id),
+                    });
+                    created.push((f, key));
+                }
+                BulkOutcome::Failed { status } => {
+                    // The element was not created: release its lock.
+                    self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                    if status == 429 || status >= 500 {
+                        self.record_failure(&f.id, &ItemError::Jira(JiraError::Server { status }))
+                            .await?;
+                    } else {
+                        self.error_count("JIRA_REJECTED");
+                        self.write_skip(&f.id, SkipReason::ProjectMisconfigured)
+                            .await?;
+                    }
+                }
+            }
+        }
+        for chunk in ops.chunks(25) {
+            self.host.kvs_transact(chunk).await?;
+        }
+        for (f, key) in created {
+            self.bump(|r| r.created += 1);
+            self.note(f, &key, "created");
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- compliance re-runs
+
+    async fn start_rerun(&self, f: &Finding) -> Result<(), ItemError> {
+        let Some(c) = &f.compliance else {
+            return Ok(());
+        };
+        let run = self.cataam.start_run(&c.test_id).await?;
+        let rec = RerunRecord {
+            finding_id: f.id.clone(),
+            test_id: c.test_id.clone(),
+            run_id: run.run_id.clone(),
+            polls: 0,
+            started_at: self.host.now_ms(),
+        };
+        store::put(self.host, &store::rerun(&f.id), &rec).await?;
+        self.host
+            .queue_push(&[QueueEvent {
+                body: json!({ "type": "rerun", "findingId": f.id }),
+                delay_in_seconds: RERUN_POLL_DELAY_S,
+            }])
+            .await?;
+        self.bump(|r| {
+            r.reruns_started += 1;
+            r.queued += 1;
+        });
+        Ok(())
+    }
+
+    async fn poll_rerun(&self, finding_id: &str) -> Result<(), EngineError> {
+        let Some(mut rec) =
+            store::get::<H, RerunRecord>(self.host, &store::rerun(finding_id)).await?
+        else {
+            return Ok(());
+        };
+        let run = match self.cataam.get_run(&rec.test_id, &rec.run_id).await {
+            Ok(r) => r,
+            Err(CataamError::KeyRejected) => return Err(EngineError::KeyRejected),
+            Err(CataamError::NotFound) => {
+                self.host.kvs_delete(&store::rerun(finding_id)).await?;
+                self.error_count("RERUN_NOT_FOUND");
+                return Ok(());
+            }
+            Err(e) => {
+                self.error_count(e.code());
+                return self
+                    .requeue_rerun(rec, e.retry_after_s().unwrap_or(RERUN_POLL_DELAY_S))
+                    .await;
+            }
+        };
+        match run.status {
+            crate::cataam::RunStatus::Running => {
+                rec.polls += 1;
+                self.requeue_rerun(rec, RERUN_POLL_DELAY_S).await
+            }
+            crate::cataam::RunStatus::Pass => {
+                if let Some(link) =
+                    store::get::<H, Link>(self.host, &store::link_by_finding(finding_id)).await?
+                {
+                    match self
+                        .jira
+                        .add_comment(&link.issue_id, adf::rerun_passed_comment(&run.run_id))
+                        .await
+                    {
+                        Ok(()) => self.bump(|r| r.commented += 1),
+                        Err(e) if e.is_retryable() => {
+                            self.error_count(e.code());
+                            return self.requeue_rerun(rec, RERUN_POLL_DELAY_S).await;
+                        }
+                        Err(e) => self.error_count(e.code()),
+                    }
+                }
+                self.host.kvs_delete(&store::rerun(finding_id)).await?;
+                Ok(())
+            }
+            crate::cataam::RunStatus::Fail => match self
+                .rerun_failed(finding_id, run.logs.as_deref())
+                .await
+            {
+                Ok(()) => {
+                    self.host.kvs_delete(&store::rerun(finding_id)).await?;
+                    Ok(())
+                }
+                Err(ItemError::Cataam(CataamError::KeyRejected)) => Err(EngineError::KeyRejected),
+                Err(e) => {
+                    self.error_count(e.code());
+                    self.requeue_rerun(rec, e.retry_after_s().unwrap_or(RERUN_POLL_DELAY_S))
+                        .await
+                }
+            },
+        }
+    }
+
+    async fn requeue_rerun(&self, rec: RerunRecord, delay: u32) -> Result<(), EngineError> {
+        if rec.polls >= RERUN_MAX_POLLS {
+            self.host.kvs_delete(&store::rerun(&rec.finding_id)).await?;
+            self.error_count("RERUN_TIMEOUT");
+            return Ok(());
+        }
+        let id = rec.finding_id.clone();
+        let mut rec = rec;
+        rec.polls = rec.polls.max(1);
+        store::put(self.host, &store::rerun(&id), &rec).await?;
+        self.host
+            .queue_push(&[QueueEvent {
+                body: json!({ "type": "rerun", "findingId": id }),
+                delay_in_seconds: delay.clamp(1, 900),
+            }])
+            .await?;
+        self.bump(|r| r.queued += 1);
+        Ok(())
+    }
+
+    /// A failing re-run always wins: reopen the issue, comment the logs, finding back to OPEN.
+    async fn rerun_failed(&self, finding_id: &str, logs: Option<&str>) -> Result<(), ItemError> {
+        let Some(mut base) =
+            store::get::<H, Link>(self.host, &store::link_by_finding(finding_id)).await?
+        else {
+            return Ok(());
+        };
+        let issue = self.jira.get_issue(&base.issue_id).await?;
+        let f = self.cataam.get_finding(finding_id).await?;
+        if issue.category == Category::Done {
+            let moved = move_to(
+                &self.jira,
+                &issue.id,
+                &issue.status_name,
+                issue.category,
+                Target::Reopened,
+            )
+            .await?;
+            if moved.hops > 0 {
+                self.bump(|r| r.transitioned += 1);
+            }
+            base.jira_category = moved.category;
+            base.jira_wont_do = false;
+            self.jira
+                .add_comment(&issue.id, adf::rerun_failed_comment(logs))
+                .await?;
+            self.bump(|r| r.commented += 1);
+        } else {
+            base.jira_category = issue.category;
+            base.jira_wont_do = false;
+        }
+        let mut version = f.updated_at.clone();
+        if f.status != FindingStatus::Open {
+            let upd = self
+                .cataam
+                .patch_finding(
+                    finding_id,
+                    &FindingPatch {
+                        status: Some(FindingStatus::Open),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            self.bump(|r| r.cataam_updates += 1);
+            version = upd.updated_at;
+        }
+        base.finding_status = FindingStatus::Open;
+        base.finding_version = version;
+        store::put(self.host, &store::link_by_finding(finding_id), &base).await?;
+        self.note(&f, &base.issue_key, "rerun_failed_reopened");
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- retries, health
+
+    /// Records a failed attempt: a retry with back-off through the queue, or a dead letter.
+    async fn record_failure(&self, finding_id: &str, e: &ItemError) -> Result<(), EngineError> {
+        let code = e.code();
+        self.error_count(code);
+        if let ItemError::Kvs(h) = e {
+            self.host.log(
+                LogLevel::Warn,
+                "storage error",
+                &json!({ "findingId": finding_id, "code": h.code }),
+            );
+        }
+        let retryable = match e {
+            ItemError::Cataam(c) => c.is_retryable(),
+            ItemError::Jira(j) => j.is_retryable(),
+            ItemError::Kvs(_) => true,
+        };
+        let prev: Option<RetryRecord> = store::get(self.host, &store::retry(finding_id)).await?;
+        let attempts = prev.map(|r| r.attempts).unwrap_or(0) + 1;
+        if !retryable || attempts >= MAX_ATTEMPTS {
+            let dl = DeadLetter {
+                finding_id: finding_id.into(),
+                code: code.into(),
+                attempts,
+                at: self.host.now_ms(),
+            };
+            self.host
+                .kvs_transact(&[
+                    store::set_op(store::dead_letter(finding_id), &dl),
+                    TxOp::Delete {
+                        key: store::retry(finding_id),
+                    },
+                ])
+                .await?;
+            self.bump(|r| r.dead_lettered += 1);
+            self.host.log(
+                LogLevel::Warn,
+                "dead letter",
+                &json!({ "findingId": finding_id, "code": code, "attempts": attempts }),
+            );
+            return Ok(());
+        }
+        let backoff = (30u32 << (attempts - 1).min(5)).min(900);
+        let delay = e
+            .retry_after_s()
+            .map(|s| s.max(1))
+            .unwrap_or(backoff)
+            .min(900);
+        let rec = RetryRecord {
+            finding_id: finding_id.into(),
+            attempts,
+            code: code.into(),
+            next_at: self.host.now_ms() + delay as i64 * 1000,
+        };
+        store::put(self.host, &store::retry(finding_id), &rec).await?;
+        self.retries.borrow_mut().push((finding_id.into(), delay));
+        self.bump(|r| r.retried += 1);
+        Ok(())
+    }
+
+    /// Re-queues an item without counting an attempt (budget stop, pending create).
+    fn schedule_retry_no_attempt(&self, finding_id: &str, delay: u32) {
+        self.retries.borrow_mut().push((finding_id.into(), delay));
+    }
+
+    async fn queue_continuation(&self, delay: u32) -> Result<(), EngineError> {
+        self.host
+            .queue_push(&[QueueEvent {
+                body: json!({ "type": "continue" }),
+                delay_in_seconds: delay.min(900),
+            }])
+            .await?;
+        self.bump(|r| {
+            r.queued += 1;
+            r.stopped_for_budget |= delay == 0;
+        });
+        Ok(())
+    }
+
+    async fn flush_retries(&self) -> Result<(), EngineError> {
+        let mut by_delay: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        for (id, d) in self.retries.borrow_mut().drain(..) {
+            let v = by_delay.entry(d.min(900)).or_default();
+            if !v.contains(&id) {
+                v.push(id);
+            }
+        }
+        let mut events = vec![];
+        for (delay, ids) in by_delay {
+            for chunk in ids.chunks(50) {
+                events.push(QueueEvent {
+                    body: json!({ "type": "retry", "findingIds": chunk }),
+                    delay_in_seconds: delay,
+                });
+            }
+        }
+        for chunk in events.chunks(50) {
+            self.host.queue_push(chunk).await?;
+            self.bump(|r| r.queued += chunk.len() as u64);
+        }
+        Ok(())
+    }
+
+    async fn fail_run(&self, e: &EngineError) {
+        *self.last_error.borrow_mut() = Some(e.code().to_string());
+        let _ = self.flush_retries().await;
+        let _ = self.save_health(false, Some(e)).await;
+    }
+
+    async fn finish(&self, poll: bool) -> Result<RunReport, EngineError> {
+        self.flush_retries().await?;
+        self.save_health(poll, None).await?;
+        let mut r = self.report.borrow().clone();
+        r.jira_requests = self.jira.request_count();
+        r.cataam_requests = self.cataam.request_count();
+        self.host.log(
+            LogLevel::Info,
+            "run finished",
+            &serde_json::to_value(&r).unwrap_or(Value::Null),
+        );
+        Ok(r)
+    }
+
+    async fn save_health(&self, poll: bool, err: Option<&EngineError>) -> Result<(), EngineError> {
+        let r = self.report.borrow().clone();
+        let now = self.host.now_ms();
+        let mut h = store::read_health(self.host).await?;
+        h.created += r.created;
+        h.updated += r.updated;
+        h.transitioned += r.transitioned;
+        h.commented += r.commented;
+        h.cataam_updates += r.cataam_updates;
+        h.adopted += r.adopted;
+        h.dead_lettered += r.dead_lettered;
+        for (k, v) in &r.skipped {
+            *h.skipped.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &r.errors {
+            *h.errors.entry(k.clone()).or_default() += v;
+        }
+        if poll {
+            h.last_poll_at = Some(now);
+            h.next_poll_at = Some(now + POLL_INTERVAL_MS);
+        }
+        let code = err
+            .map(|e| e.code().to_string())
+            .or_else(|| r.errors.keys().next().cloned());
+        if let Some(c) = code {
+            h.last_error = Some(store::LastError { code: c, at: now });
+        }
+        h.connection = Some(match err {
+            Some(EngineError::KeyRejected) => "key_rejected".into(),
+            Some(EngineError::Cataam { .. }) => "unreachable".into(),
+            _ if r.cataam_requests > 0 || self.cataam.request_count() > 0 => "ok".into(),
+            _ => h.connection.clone().unwrap_or_else(|| "unknown".into()),
+        });
+        store::put(self.host, store::HEALTH, &h).await?;
+        let acts: Vec<store::Activity> = self.activity.borrow_mut().drain(..).collect();
+        store::append_activity(self.host, acts).await?;
+        Ok(())
+    }
+
+    fn bump(&self, f: impl FnOnce(&mut RunReport)) {
+        f(&mut self.report.borrow_mut());
+    }
+
+    fn skip_count(&self, reason: &str) {
+        *self
+            .report
+            .borrow_mut()
+            .skipped
+            .entry(reason.into())
+            .or_default() += 1;
+    }
+
+    fn error_count(&self, code: &str) {
+        *self
+            .report
+            .borrow_mut()
+            .errors
+            .entry(code.into())
+            .or_default() += 1;
+    }
+
+    fn note(&self, f: &Finding, issue_key: &str, action: &str) {
+        self.activity.borrow_mut().push(store::Activity {
+            finding_id: f.id.clone(),
+            issue_key: (!issue_key.is_empty()).then(|| issue_key.to_string()),
+            action: action.into(),
+            at: self.host.now_ms(),
+        });
+    }
+}
+
+fn target_reached(t: Target, c: Category) -> bool {
+    match t {
+        Target::Done { .. } => c == Category::Done,
+        Target::Reopened => c != Category::Done,
+    }
+}

@@ -1,0 +1,346 @@
+//! The pure reconcile planner: `plan(finding, issue, base, policy, now) -> Plan`.
+//!
+//! A level-triggered three-way merge of the current finding, the current Jira issue and the
+//! stored base (the state both sides agreed on after the last successful sync, see
+//! [`crate::store::Link`]). Each field has one owner: summary/description/owned labels belong to
+//! CATAAM, due date and assignee to Jira, status to whichever side changed it last (a failing
+//! compliance re-run always wins; that path lives in the engine). The plan records the base to
+//! store once its actions succeed, so running the planner again on the resulting world plans
+//! nothing — our own writes never echo.
+
+use crate::cataam::FindingPatch;
+use crate::jira::adf;
+use crate::jira::transitions::Target;
+use crate::jira::{parse_time_ms, Category, IssueState};
+use crate::model::{Finding, FindingKind, FindingStatus, Severity, TestResult};
+use crate::settings::Settings;
+use crate::store::Link;
+
+/// Why a finding is not ticketed (stored as `skip:<id>`, reason code only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// Severity below `settings.min_severity`.
+    BelowThreshold,
+    /// Kind not in `settings.kinds`.
+    FilteredKind,
+    /// No target project configured, or Jira rejected the project/issue type/fields.
+    ProjectMisconfigured,
+    /// Already RESOLVED / FALSE_POSITIVE when first seen: nothing to track.
+    ClosedUnlinked,
+    /// Compliance test currently passes: nothing to track.
+    CompliancePassed,
+    /// The linked issue was deleted in Jira; the app does not recreate it.
+    IssueDeleted,
+}
+
+impl SkipReason {
+    /// Stable reason code.
+    pub fn code(self) -> &'static str {
+        match self {
+            SkipReason::BelowThreshold => "below_threshold",
+            SkipReason::FilteredKind => "filtered_kind",
+            SkipReason::ProjectMisconfigured => "project_misconfigured",
+            SkipReason::ClosedUnlinked => "closed_unlinked",
+            SkipReason::CompliancePassed => "compliance_passed",
+            SkipReason::IssueDeleted => "issue_deleted",
+        }
+    }
+}
+
+/// Why the app posts a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentKind {
+    /// The finding was reopened in CATAAM.
+    ReopenedInCataam,
+}
+
+impl CommentKind {
+    /// The comment text.
+    pub fn text(self) -> &'static str {
+        match self {
+            CommentKind::ReopenedInCataam => {
+                "This issue was reopened because the CATAAM finding is open again (reopened in CATAAM)."
+            }
+        }
+    }
+}
+
+/// One action the engine must perform.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Do not ticket this finding.
+    Skip(SkipReason),
+    /// Create the issue (bulk create with the `cataam.finding` property).
+    Create,
+    /// Set summary and description; add/remove owned labels (other labels untouched).
+    UpdateContent {
+        /// Owned labels to add.
+        labels_add: Vec<String>,
+        /// Owned labels to remove.
+        labels_remove: Vec<String>,
+    },
+    /// Move the issue to a status category by path search.
+    Transition(Target),
+    /// Post a comment.
+    Comment(CommentKind),
+    /// Update the finding in CATAAM.
+    PatchFinding(FindingPatch),
+    /// Start a compliance re-run (and poll it through the queue).
+    StartRerun,
+}
+
+/// The outcome of planning one finding.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub struct Plan {
+    /// Actions, in execution order.
+    pub actions: Vec<Action>,
+    /// Base to store after the actions succeeded (`None`: unchanged).
+    pub base: Option<Link>,
+}
+
+impl Plan {
+    /// `true` when there is nothing to do and nothing to store.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty() && self.base.is_none()
+    }
+
+    /// `true` when the plan contains a write to Jira or CATAAM.
+    pub fn has_writes(&self) -> bool {
+        self.actions.iter().any(|a| !matches!(a, Action::Skip(_)))
+    }
+}
+
+/// The parts of the settings the planner needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Least severe severity that is ticketed.
+    pub min_severity: Severity,
+    /// Ticketed kinds.
+    pub kinds: Vec<FindingKind>,
+    /// A target project is configured.
+    pub project_configured: bool,
+}
+
+impl Policy {
+    /// From the installation settings.
+    pub fn from_settings(s: &Settings) -> Self {
+        Self {
+            min_severity: s.min_severity,
+            kinds: s.kinds.clone(),
+            project_configured: s.project_id.as_deref().is_some_and(|p| !p.is_empty()),
+        }
+    }
+}
+
+/// The base right after the app created the issue for `f` (computed from what was sent, so no
+/// read-after-create is needed).
+pub fn base_after_create(f: &Finding, issue_id: &str, issue_key: &str) -> Link {
+    Link {
+        issue_id: issue_id.to_string(),
+        issue_key: issue_key.to_string(),
+        finding_status: f.status,
+        finding_version: f.updated_at.clone(),
+        jira_category: Category::New,
+        jira_wont_do: false,
+        content_fp: adf::render(f).fingerprint(),
+        due_hash: adf::short_hash(f.due_date.as_deref()),
+        assignee_hash: adf::short_hash(None),
+        issue_deleted: false,
+    }
+}
+
+/// The base after adopting an existing issue: owned content is assumed stale (so it is
+/// rewritten once), everything else is taken as agreed from both sides' current state.
+pub fn base_for_adoption(f: &Finding, issue: &IssueState) -> Link {
+    Link {
+        issue_id: issue.id.clone(),
+        issue_key: issue.key.clone(),
+        finding_status: f.status,
+        finding_version: f.updated_at.clone(),
+        jira_category: issue.category,
+        jira_wont_do: issue.is_wont_do(),
+        content_fp: String::new(),
+        due_hash: adf::short_hash(issue.due_date.as_deref()),
+        assignee_hash: adf::short_hash(issue.assignee.as_ref().map(|a| a.account_id.as_str())),
+        issue_deleted: false,
+    }
+}
+
+/// The finding status a Jira state implies, given the category at the last sync.
+pub fn implied_status(
+    issue: &IssueState,
+    base_category: Category,
+    current: FindingStatus,
+) -> FindingStatus {
+    match issue.category {
+        Category::Done if issue.is_wont_do() => FindingStatus::FalsePositive,
+        Category::Done => FindingStatus::Resolved,
+        Category::Indeterminate => FindingStatus::Acknowledged,
+        Category::New if base_category == Category::Done => FindingStatus::Open,
+        Category::New => current,
+    }
+}
+
+/// Plans the actions converging `finding` and `issue` from `base`. Pure and deterministic.
+pub fn plan(
+    finding: &Finding,
+    issue: Option<&IssueState>,
+    base: Option<&Link>,
+    policy: &Policy,
+    now_ms: i64,
+) -> Plan {
+    let Some(base) = base else {
+        return plan_unlinked(finding, policy);
+    };
+    let Some(issue) = issue else {
+        if base.issue_deleted {
+            return Plan {
+                actions: vec![],
+                base: None,
+            };
+        }
+        let mut nb = base.clone();
+        nb.issue_deleted = true;
+        return Plan {
+            actions: vec![Action::Skip(SkipReason::IssueDeleted)],
+            base: Some(nb),
+        };
+    };
+    let mut actions = vec![];
+    let mut nb = base.clone();
+    nb.issue_key = issue.key.clone();
+    nb.issue_deleted = false;
+
+    // Owned content (CATAAM → Jira), only when its fingerprint changed.
+    let content = adf::render(finding);
+    let fp = content.fingerprint();
+    if fp != base.content_fp {
+        let labels_add: Vec<String> = content
+            .labels
+            .iter()
+            .filter(|l| !issue.labels.contains(l))
+            .cloned()
+            .collect();
+        let labels_remove: Vec<String> = issue
+            .labels
+            .iter()
+            .filter(|l| adf::is_owned_label(l) && !content.labels.contains(l))
+            .cloned()
+            .collect();
+        actions.push(Action::UpdateContent {
+            labels_add,
+            labels_remove,
+        });
+        nb.content_fp = fp;
+    }
+
+    // Status: the side that changed since the base wins; both → the newer change wins.
+    let wont = issue.is_wont_do();
+    let f_changed = finding.status != base.finding_status;
+    let j_changed = issue.category != base.jira_category || wont != base.jira_wont_do;
+    let finding_wins = match (f_changed, j_changed) {
+        (true, true) => {
+            let f_ms = parse_time_ms(&finding.updated_at).unwrap_or(now_ms);
+            f_ms >= issue.updated_ms
+        }
+        (true, false) => true,
+        _ => false,
+    };
+    let mut patch = FindingPatch::default();
+    nb.jira_category = issue.category;
+    nb.jira_wont_do = wont;
+    if finding_wins {
+        match finding.status {
+            FindingStatus::Resolved | FindingStatus::FalsePositive => {
+                if issue.category != Category::Done {
+                    let w = finding.status == FindingStatus::FalsePositive;
+                    actions.push(Action::Transition(Target::Done { wont_do: w }));
+                    nb.jira_category = Category::Done;
+                    nb.jira_wont_do = w;
+                }
+            }
+            FindingStatus::Open | FindingStatus::Acknowledged => {
+                if issue.category == Category::Done {
+                    actions.push(Action::Transition(Target::Reopened));
+                    actions.push(Action::Comment(CommentKind::ReopenedInCataam));
+                    nb.jira_category = Category::New;
+                    nb.jira_wont_do = false;
+                }
+            }
+        }
+        nb.finding_status = finding.status;
+    } else if j_changed {
+        let implied = implied_status(issue, base.jira_category, finding.status);
+        // Both closed: a different flavour of "closed" is not worth flipping the finding.
+        let both_closed = implied.is_closed() && finding.status.is_closed();
+        if implied != finding.status && !both_closed {
+            patch.status = Some(implied);
+            if implied == FindingStatus::Resolved
+                && finding.kind == FindingKind::Compliance
+                && finding.compliance.is_some()
+            {
+                actions.push(Action::StartRerun);
+            }
+            nb.finding_status = implied;
+        } else {
+            nb.finding_status = finding.status;
+        }
+    }
+
+    // Due date and assignee (Jira → CATAAM), when Jira's value changed since the base.
+    let due_hash = adf::short_hash(issue.due_date.as_deref());
+    if due_hash != base.due_hash {
+        if finding.due_date != issue.due_date {
+            patch.due_date = Some(issue.due_date.clone());
+        }
+        nb.due_hash = due_hash;
+    }
+    let assignee_id = issue.assignee.as_ref().map(|a| a.account_id.as_str());
+    let assignee_hash = adf::short_hash(assignee_id);
+    if assignee_hash != base.assignee_hash {
+        if finding.assigned_to.as_ref().map(|a| a.account_id.as_str()) != assignee_id {
+            patch.assigned_to = Some(issue.assignee.as_ref().map(|a| a.to_assignee()));
+        }
+        nb.assignee_hash = assignee_hash;
+    }
+    if !patch.is_empty() {
+        actions.push(Action::PatchFinding(patch));
+    }
+    if !actions.is_empty() {
+        nb.finding_version = finding.updated_at.clone();
+    }
+    Plan {
+        actions,
+        base: (nb != *base).then_some(nb),
+    }
+}
+
+fn plan_unlinked(f: &Finding, policy: &Policy) -> Plan {
+    let skip = |r| Plan {
+        actions: vec![Action::Skip(r)],
+        base: None,
+    };
+    if !policy.kinds.contains(&f.kind) {
+        return skip(SkipReason::FilteredKind);
+    }
+    if !f.severity.at_least(policy.min_severity) {
+        return skip(SkipReason::BelowThreshold);
+    }
+    if f.status.is_closed() {
+        return skip(SkipReason::ClosedUnlinked);
+    }
+    if f.compliance
+        .as_ref()
+        .is_some_and(|c| c.result == TestResult::Pass)
+    {
+        return skip(SkipReason::CompliancePassed);
+    }
+    if !policy.project_configured {
+        return skip(SkipReason::ProjectMisconfigured);
+    }
+    Plan {
+        actions: vec![Action::Create],
+        base: None,
+    }
+}
