@@ -170,7 +170,8 @@ export async function startJiraSim(options = {}) {
     if (tooLarge) { finish(413, { errorMessages: ['Request entity too large.'], errors: {} }); return; }
     if (raw) {
       try { reqBody = JSON.parse(raw); } catch (e) {
-        finish(400, { errorMessages: [`Unexpected character in the request body: ${e.message}`], errors: {} });
+        const err = { errorMessages: [`Unexpected character in the request body: ${e.message}`], errors: {} };
+        finish(400, match.route.template.endsWith('/issue/bulk') ? { issues: [], errors: [{ status: 400, elementErrors: err }] } : err);
         return;
       }
     }
@@ -341,8 +342,8 @@ function buildRoutes(state, base) {
   add('GET', '/rest/api/3/myself', ({ actor }) => ok(state.userJson(actor)));
   add('GET', '/rest/api/3/user', ({ query }) => {
     const id = query.get('accountId');
-    if (!id) throw new JiraError(400, ['The accountId query parameter needs to be provided.']);
-    const u = state.userJson(id);
+    // Jira documents no 400 here: a missing accountId finds no user.
+    const u = id ? state.userJson(id) : null;
     if (!u) throw new JiraError(404, ['Specified user does not exist or you do not have required permissions']);
     return ok(u);
   });
@@ -389,7 +390,13 @@ function buildRoutes(state, base) {
     return ok({ id: rec.id, key: rec.key, self: `${base()}/rest/api/3/issue/${rec.id}` }, 201);
   });
   add('POST', '/rest/api/3/issue/bulk', ({ actor, body }) => {
-    const { created, failures } = state.createIssues(actor, body);
+    let result;
+    try { result = state.createIssues(actor, body); } catch (e) {
+      // Jira answers a refused bulk request with the CreatedIssues shape, too.
+      if (e instanceof JiraError) return ok({ issues: [], errors: [{ status: e.status, elementErrors: e.body() }] }, e.status);
+      throw e;
+    }
+    const { created, failures } = result;
     const out = {
       issues: created.map((rec) => ({ id: rec.id, key: rec.key, self: `${base()}/rest/api/3/issue/${rec.id}` })),
       errors: failures.map(({ index, error }) => ({ status: error.status, elementErrors: error.body(), failedElementNumber: index })),
@@ -470,8 +477,9 @@ function buildRoutes(state, base) {
   add('GET', '/rest/api/3/status', () => ok(state.statuses.map((s) => state.statusJson(s))));
   add('GET', '/rest/api/3/statuses', ({ query }) => {
     const ids = list(query, 'id');
+    if (!ids.length) throw new JiraError(400, ["The query parameter 'id' is required."]);
     const cat = { new: 'TODO', indeterminate: 'IN_PROGRESS', done: 'DONE' };
-    return ok(state.statuses.filter((s) => !ids.length || ids.includes(s.id)).map((s) => ({
+    return ok(state.statuses.filter((s) => ids.includes(s.id)).map((s) => ({
       id: s.id, name: s.name, statusCategory: cat[s.category], scope: { type: 'GLOBAL' }, description: s.description ?? '',
     })));
   });
