@@ -524,6 +524,7 @@ export async function startEmulator(options = {}) {
       moduleKey: module.key,
       functionKey: module.resolver.function,
       args: [{ call: { functionKey, payload }, context: ctx }, invocationContext(principal)],
+      principal,
     });
     if (!record.ok) throw Object.assign(new Error(record.error ?? 'resolver failed'), { record });
     return value;
