@@ -11,7 +11,7 @@ import { createState, JiraError } from './state.mjs';
 import { createRateLimiter, createFaults } from './limits.mjs';
 import { createEventDelivery } from './events.mjs';
 import { findStatus, pathTo } from './workflows.mjs';
-import { textToAdf } from './adf.mjs';
+import { textToAdf, validateAdf } from './adf.mjs';
 import { renderPage } from './page.mjs';
 
 const MAX_BODY = 10 * 1024 * 1024;
@@ -33,6 +33,8 @@ const PERMISSIONS = {
  */
 export async function startJiraSim(options = {}) {
   const now = options.now ?? Date.now;
+  // Compile the ADF schema now (once per process, ~0.5 s) rather than inside the first request.
+  validateAdf(textToAdf('warm-up'));
   const delivery = createEventDelivery({ sink: options.eventSink ?? null });
   let baseUrl = '';
   const snapshotFile = options.dataDir ? path.join(options.dataDir, 'jira-sim.json') : null;
