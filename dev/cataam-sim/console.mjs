@@ -174,7 +174,7 @@ ${p.compliance ? `<section class="card"><h2>Compliance test</h2><p>${esc(p.compl
 
 function keysPage(ctx, { notice, error, newKey, newKeyName } = {}) {
   const rows = ctx.state.apiKeys.map((k) => `<tr data-key-name="${esc(k.name)}" id="key-${esc(k.id)}"><td>${esc(k.name)}</td><td>${fmt(k.createdAt)}</td><td class="muted">${fmt(k.lastUsedAt)}</td>
-<td><form class="inline" method="post" action="/console/settings/api-keys/${esc(k.id)}/revoke"><button type="submit" class="danger" id="revoke-key-${esc(k.id)}" aria-label="Revoke key ${esc(k.name)}" title="Revoke">🗑 Revoke</button></form></td></tr>`).join('\n');
+<td><form class="inline" method="post" action="/console/settings/api-keys/${esc(k.id)}/revoke"><button type="submit" class="danger" id="revoke-key-${esc(k.id)}" aria-label="Revoke key ${esc(k.name)}" title="Revoke"><svg aria-hidden="true" width="12" height="12" viewBox="0 0 16 16" style="vertical-align:-1px"><path fill="currentColor" d="M6 1h4l1 1h3v2H2V2h3zM3 5h10l-1 10H4z"/></svg> Revoke</button></form></td></tr>`).join('\n');
   const body = `<h1>API Keys</h1><p class="crumbs">Org Settings → Integrations → API Keys</p>
 ${newKey ? `<div class="newkey" id="new-api-key-panel" role="status"><strong>New key “${esc(newKeyName)}”.</strong> Copy it now — it is shown only this once and cannot be recovered (CATAAM stores only a SHA-256 hash).
 <div class="row" style="margin-top:8px"><code id="new-api-key">${esc(newKey)}</code><button type="button" data-copy="new-api-key" id="copy-new-api-key">Copy</button></div></div>` : ''}
@@ -202,7 +202,7 @@ ${wh.url ? `<p class="hint" id="webtrigger-registered-at">Registered ${fmt(wh.re
 <p class="hint">Paste the secret you generated in the Jira app here. Both sides must hold the same value — CATAAM uses it to verify that incoming webhook calls are genuinely from the Forge app.</p>
 <p>Status: <strong id="shared-secret-status" data-set="${wh.sharedSecretSet}">${wh.sharedSecretSet ? 'set' : 'not set'}</strong></p>
 <form method="post" action="/console/settings/integrations/jira/shared-secret" class="row"><label for="shared-secret" style="margin:0">Shared Secret</label>
-<input type="password" id="shared-secret" name="sharedSecret" autocomplete="off" maxlength="512" placeholder="${wh.sharedSecretSet ? '•••••••• (stored — paste to replace)' : 'Paste the secret from the Jira app'}">
+<input type="password" id="shared-secret" name="sharedSecret" style="min-width:340px" autocomplete="off" maxlength="512" placeholder="${wh.sharedSecretSet ? '•••••••• (stored — paste to replace)' : 'Paste the secret from the Jira app'}">
 <button type="submit" class="primary" id="save-shared-secret" name="action" value="save">Save</button>
 ${wh.sharedSecretSet ? '<button type="submit" class="danger" id="clear-shared-secret" name="action" value="clear">Remove secret</button>' : ''}</form></section>
 <section class="card"><h2>API Keys</h2><p class="hint">Create a dedicated API key for the Jira integration here. Give it a descriptive name (e.g. Jira Production) so it is easy to identify and rotate independently of other integrations.</p>

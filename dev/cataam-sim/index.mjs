@@ -581,3 +581,13 @@ export async function startCataamSim(options = {}) {
     },
   };
 }
+
+// `node dev/cataam-sim/index.mjs [port]`: run the simulator on its own (prints a fresh API key).
+if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  const sim = await startCataamSim({ port: Number(process.argv[2] ?? 4100), findings: 40, runDelayMs: 2000, appUrl: 'self' });
+  const key = sim.createApiKey(`Standalone ${new Date().toISOString().slice(0, 19)}`);
+  console.log(`CATAAM simulator: ${sim.url}/console/findings\nAPI key (shown once): ${key}`);
+  const stop = async () => { await sim.close(); process.exit(0); };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -119,7 +119,7 @@ export class Pusher {
       if (this.closed) return;
       reason = err?.name === 'TimeoutError'
         ? `timeout after ${this.options.timeoutMs} ms`
-        : `network error: ${err?.cause?.code ?? err?.code ?? err?.message ?? String(err)}`;
+        : `network error: ${err?.cause?.code ?? err?.cause?.message ?? err?.code ?? err?.message ?? String(err)}`;
     }
     if (attempt >= this.options.maxAttempts) {
       this.record({ ...base, httpStatus, status: 'failed', reason: `${reason} — gave up after ${attempt} attempts`, durationMs: Date.now() - started });
