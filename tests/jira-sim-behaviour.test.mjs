@@ -262,9 +262,13 @@ describe('product events', () => {
         // The page acts as a human through the REST API.
         await call('POST', `/rest/api/3/issue/${key}/transitions`, { transition: { id: '11' } }, 'acc-bob', { 'x-jira-sim-client': 'page' });
         await sim.flushEvents();
-        const ev = sink.received;
+        const ev = [...sink.received];
+        assert.equal(sink.received.filter((e) => e.eventType === 'avi:jira:assigned:issue').length, 1);
+        assert.deepEqual(sink.received.find((e) => e.eventType === 'avi:jira:assigned:issue').associatedUsers, [{ accountId: 'acc-bob' }]);
+        ev.splice(ev.findIndex((e) => e.eventType === 'avi:jira:assigned:issue'), 1);
         assert.deepEqual(ev.map((e) => e.eventType), ['avi:jira:created:issue', 'avi:jira:updated:issue', 'avi:jira:updated:issue', 'avi:jira:updated:issue', 'avi:jira:updated:issue', 'avi:jira:commented:issue', 'avi:jira:updated:issue', 'avi:jira:updated:issue']);
         assert.deepEqual(ev.map((e) => e.atlassianId), [sim.appAccountId, 'acc-alice', 'acc-alice', 'acc-alice', 'acc-alice', 'acc-alice', sim.appAccountId, 'acc-bob']);
+        assert.deepEqual(Object.keys(ev[0].issue.fields).sort(), ['assignee', 'created', 'creator', 'issuetype', 'project', 'reporter', 'status', 'summary', 'updated'], 'only the fields Forge documents');
         assert.equal(ev[0].issue.key, key);
         assert.equal(ev[0].issue.id, id);
         assert.equal(ev[0].issue.fields.status.name, 'To Do');
@@ -273,9 +277,9 @@ describe('product events', () => {
         assert.deepEqual(ev[1].associatedStatuses, [{ id: '10000', name: 'To Do' }, { id: '3', name: 'In Progress' }]);
         assert.equal(item(ev[2], 'status').toString, 'Done');
         assert.deepEqual(item(ev[2], 'resolution'), { field: 'resolution', fieldtype: 'jira', fieldId: 'resolution', from: null, fromString: null, to: '10001', toString: "Won't Do" });
-        assert.equal(ev[2].issue.fields.resolution.name, "Won't Do");
+        assert.equal(ev[2].issue.fields.status.statusCategory.key, 'done');
         assert.deepEqual(item(ev[3], 'assignee'), { field: 'assignee', fieldtype: 'jira', fieldId: 'assignee', from: null, fromString: null, to: 'acc-bob', toString: 'Bob Builder' });
-        assert.equal(ev[3].issue.fields.assignee.emailAddress, 'bob@example.com');
+        assert.deepEqual(ev[3].issue.fields.assignee, { accountId: 'acc-bob' }, 'users travel as account ids only');
         assert.deepEqual(item(ev[4], 'duedate'), { field: 'duedate', fieldtype: 'jira', fieldId: 'duedate', from: null, fromString: null, to: '2027-02-01', toString: '2027-02-01 00:00:00.0' });
         assert.deepEqual(ev[5].comment.body, { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'looks fixed' }] }] });
         assert.deepEqual(item(ev[6], 'labels'), { field: 'labels', fieldtype: 'jira', fieldId: 'labels', from: null, fromString: 'a', to: null, toString: 'a b' });
@@ -286,7 +290,7 @@ describe('product events', () => {
         // An edit that changes nothing emits nothing.
         await call('PUT', `/rest/api/3/issue/${key}`, { fields: { labels: ['b', 'a'] } });
         await sim.flushEvents();
-        assert.equal(sink.received.length, 8);
+        assert.equal(sink.received.length, 9);
         // The full history is on the issue too.
         const hist = (await call('GET', `/rest/api/3/issue/${key}?expand=changelog`)).body.changelog;
         assert.equal(hist.total, 6);

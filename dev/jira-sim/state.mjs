@@ -304,10 +304,19 @@ export function createState(o) {
   };
 
   // ---------- events ----------
+  // Forge documents only these issue fields in product events, users as `{ accountId }` only: an
+  // app has to read the issue for anything else (resolution, due date, labels, e-mail, ...).
   const eventIssue = (rec) => {
     const f = fieldValues(rec);
-    delete f.comment;
-    return { id: rec.id, key: rec.key, self: `${base()}/rest/api/3/issue/${rec.id}`, fields: f };
+    const ref = (id) => (id ? { accountId: id } : null);
+    return {
+      id: rec.id,
+      key: rec.key,
+      fields: {
+        summary: f.summary, issuetype: f.issuetype, creator: ref(rec.creator), created: f.created, project: f.project,
+        reporter: ref(rec.reporter), assignee: ref(rec.assignee), updated: f.updated, status: f.status,
+      },
+    };
   };
   const emitUpdated = (rec, actor, items, history) => {
     const ev = {
@@ -320,6 +329,10 @@ export function createState(o) {
     const st = items.find((i) => i.fieldId === 'status');
     if (st) ev.associatedStatuses = [{ id: st.from, name: st.fromString }, { id: st.to, name: st.toString }];
     onEvent(ev);
+    const assigned = items.find((i) => i.fieldId === 'assignee');
+    if (assigned && assigned.to) {
+      onEvent({ eventType: 'avi:jira:assigned:issue', atlassianId: actor, issue: eventIssue(rec), changelog: { id: history.id, items: [{ ...assigned }] }, associatedUsers: [{ accountId: assigned.to }] });
+    }
   };
   const recordChange = (rec, actor, items) => {
     if (!items.length) return null;
@@ -627,7 +640,7 @@ export function createState(o) {
     const cj = commentJson(rec, c);
     onEvent({
       eventType: 'avi:jira:commented:issue', atlassianId: actor, issue: eventIssue(rec),
-      comment: { id: cj.id, self: cj.self, body: cj.body, author: cj.author, updateAuthor: cj.updateAuthor, created: cj.created, updated: cj.updated, jsdPublic: true },
+      comment: { id: cj.id, self: cj.self, body: cj.body, author: { accountId: actor }, updateAuthor: { accountId: actor }, created: cj.created, updated: cj.updated, jsdPublic: true },
       associatedUsers: [{ accountId: actor }],
     });
     return cj;
