@@ -232,6 +232,9 @@ test('PATCH: valid bodies match FindingPatch and succeed; invalid ones fail both
     assert.equal(res.status, 400, JSON.stringify(body));
     assert.equal((await checked(res, 'PATCH', '/api/v1/findings/{id}')).error.code, code);
   }
+  const huge = await call('PATCH', `/api/v1/findings/${f.id}`, JSON.stringify({ status: 'OPEN', pad: 'x'.repeat(1100 * 1024) }));
+  assert.equal(huge.status, 413);
+  assert.equal((await checked(huge, 'PATCH', '/api/v1/findings/{id}')).error.code, 'BODY_TOO_LARGE');
   const notJson = await call('PATCH', `/api/v1/findings/${f.id}`, '{not json');
   assert.equal((await checked(notJson, 'PATCH', '/api/v1/findings/{id}')).error.code, 'INVALID_BODY');
 });

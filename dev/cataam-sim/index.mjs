@@ -18,6 +18,8 @@ const STATUSES = ['OPEN', 'ACKNOWLEDGED', 'RESOLVED', 'FALSE_POSITIVE'];
 const CLOSED = new Set(['RESOLVED', 'FALSE_POSITIVE']);
 const MAX_BODY = 1024 * 1024;
 const MAX_REQUEST_LOG = 20_000;
+// Generated data is anchored here (or at "now" if the clock is earlier), so it is identical for a
+// seed and never lies in the future.
 const DEFAULT_EPOCH = Date.parse('2026-11-01T00:00:00.000Z');
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -122,7 +124,7 @@ export async function startCataamSim(options = {}) {
   const opts = {
     port: 0, host: '127.0.0.1', dataDir: null, seed: 1, findings: 25, runDelayMs: 0, faults: null,
     apiKeys: [], sharedSecret: null, orgName: 'Acme Security', appUrl: 'https://app.cataam.com',
-    epoch: DEFAULT_EPOCH, push: {}, ...options,
+    epoch: Math.min(DEFAULT_EPOCH, Date.now()), push: {}, ...options,
   };
   const epochMs = typeof opts.epoch === 'string' ? Date.parse(opts.epoch) : opts.epoch;
   const file = opts.dataDir ? join(opts.dataDir, 'cataam-sim.json') : null;
@@ -177,7 +179,7 @@ export async function startCataamSim(options = {}) {
   };
   const save = () => {
     if (!file || saveTimer) return;
-    saveTimer = setTimeout(flush, 20);
+    saveTimer = setTimeout(flush, 250);
   };
 
   // ---- faults and push ---------------------------------------------------------------------
