@@ -66,6 +66,13 @@ export function connectionView(connection) {
           'The last attempt to reach CATAAM failed. The app keeps retrying; check the base URL if ' +
           'this persists.',
       };
+    case 'unknown':
+      return {
+        state,
+        label: 'Not checked yet',
+        tone: 'default',
+        text: 'The app has not talked to CATAAM since it was configured. Click Sync now, or wait for the next poll.',
+      };
     case 'not_configured':
       return {
         state,
@@ -92,13 +99,27 @@ const ERROR_TEXTS = {
   NOT_CONFIGURED: 'Enter and save the CATAAM base URL and API key first.',
   VALIDATION: 'Some fields need attention.',
   TIMEOUT: 'The request took too long. Try again.',
+  CATAAM_REJECTED: 'CATAAM refused the request. Check the base URL and the API key.',
+  JIRA_HTTP: 'Jira refused the request. Try again.',
+  JIRA_UNREACHABLE: 'Jira could not be reached. Try again.',
+  NOT_FOUND: 'It no longer exists. Refresh the page.',
   BRIDGE:
     'The page could not talk to Jira. Open it from Jira Settings → Apps → CATAAM Integration and reload.',
 };
 
-/** Human text for a resolver error `{ code, message }`: a known code's text, else the message. */
+/** Codes whose resolver message is more specific than the generic text (it names the cause). */
+const PREFER_MESSAGE = new Set(['UNREACHABLE', 'CATAAM_REJECTED', 'JIRA_HTTP', 'JIRA_UNREACHABLE', 'NOT_CONFIGURED', 'NOT_FOUND', 'INVALID_URL', 'HOST_NOT_ALLOWED']);
+
+/**
+ * Human text for a resolver error `{ code, message }`: the resolver's own message where it is the
+ * more specific one, else the known text for the code, else the message.
+ */
 export function errorText(error) {
   if (!error) return 'Something went wrong. Try again.';
+  if (error.code === 'INVOKE_FAILED') {
+    return `The app could not answer. Try again in a moment.${error.message ? ` (${error.message})` : ''}`;
+  }
+  if (PREFER_MESSAGE.has(error.code) && error.message) return String(error.message);
   const known = ERROR_TEXTS[error.code];
   if (known) return known;
   if (error.message) return String(error.message);
@@ -114,15 +135,24 @@ export function actionLabel(action) {
     reopened: 'Issue reopened',
     commented: 'Comment added',
     adopted: 'Issue adopted',
-    finding_updated: 'Finding updated in CATAAM',
-    rerun: 'Compliance test re-run',
+    cataam_updated: 'Finding updated in CATAAM',
+    rerun_failed_reopened: 'Re-run still failing: issue reopened',
     skipped: 'Skipped',
     dead_letter: 'Moved to dead letters',
   };
   return labels[action] ?? String(action ?? '').replace(/[_-]+/g, ' ');
 }
 
-/** "a reason_like_this" → "a reason like this". */
+const REASONS = {
+  below_threshold: 'below the minimum severity',
+  filtered_kind: 'finding kind not selected',
+  project_misconfigured: 'project or issue type not usable (check Jira Configuration)',
+  closed_unlinked: 'already closed in CATAAM, never ticketed',
+  compliance_passed: 'compliance test passes',
+  issue_deleted: 'Jira issue was deleted',
+};
+
+/** Human text of a skip reason code; unknown codes are de-underscored. */
 export function reasonLabel(reason) {
-  return String(reason).replace(/[_-]+/g, ' ').toLowerCase();
+  return REASONS[reason] ?? String(reason).replace(/[_-]+/g, ' ').toLowerCase();
 }

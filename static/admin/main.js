@@ -271,13 +271,13 @@ async function testConnection() {
     );
     return;
   }
-  const { code } = answer.error;
+  const { code, field } = answer.error;
   if (code === 'FORBIDDEN') return refuse(answer.error);
-  if (code === 'INVALID_URL' || code === 'HOST_NOT_ALLOWED') {
-    setFieldError('baseUrl', answer.error.message || errorText(answer.error));
-  } else if (code === 'KEY_REJECTED') {
+  if (code === 'KEY_REJECTED') {
     setFieldError('apiKey', 'CATAAM rejected this key.');
-  } else if (code === 'INVALID_API_KEY') {
+  } else if (field === 'baseUrl' || code === 'INVALID_URL' || code === 'HOST_NOT_ALLOWED') {
+    setFieldError('baseUrl', answer.error.message || errorText(answer.error));
+  } else if (field === 'apiKey') {
     setFieldError('apiKey', answer.error.message || errorText(answer.error));
   }
   const titles = {
@@ -435,6 +435,14 @@ async function generateSecret() {
   $('sharedSecret-error').hidden = true;
   $('secretValue').value = answer.secret;
   $('secret-reveal').hidden = false;
+  const until = toDate(answer.previousSecretValidUntil);
+  show(
+    $('secret-grace'),
+    until
+      ? h('p', {}, 'The previous secret keeps working until ', timeNode(until),
+        ` (${absoluteTime(until)}), so deliveries continue while you update CATAAM.`)
+      : null,
+  );
   $('copy-secret').focus();
 }
 
@@ -581,16 +589,21 @@ function renderHealth(health) {
   show($('health-last-push'), timeNode(health.lastPushAt));
 
   const backlog = health.backlog;
-  const active =
-    backlog && Number(backlog.total) > 0 && Number(backlog.done) < Number(backlog.total);
-  state.backlogActive = Boolean(active);
+  const total = Number(backlog?.total) || 0;
+  const done = Math.max(0, Number(backlog?.done) || 0);
+  const active = Boolean(backlog) && (backlog.active === true || (total > 0 && done < total));
+  state.backlogActive = active;
   $('backlog').hidden = !active;
   if (active) {
-    const done = Math.max(0, Number(backlog.done) || 0);
-    const total = Number(backlog.total);
-    $('backlog-bar').max = total;
-    $('backlog-bar').value = Math.min(done, total);
-    $('backlog-label').textContent = `First sync: ${done} of ${total} findings`;
+    const bar = $('backlog-bar');
+    if (total > 0) {
+      bar.max = total;
+      bar.value = Math.min(done, total);
+      $('backlog-label').textContent = `First sync: ${done} of ${total} findings`;
+    } else {
+      bar.removeAttribute('value');
+      $('backlog-label').textContent = `First sync in progress: ${done} finding${done === 1 ? '' : 's'} processed`;
+    }
   }
 
   const counts = health.counts ?? {};
@@ -601,13 +614,20 @@ function renderHealth(health) {
   const skippedTotal =
     typeof counts.skipped === 'number'
       ? counts.skipped
-      : Object.values(skipped).reduce((a, n) => a + (Number(n) || 0), 0);
+      : Number(counts.skippedTotal) ||
+        Object.values(skipped).reduce((a, n) => a + (Number(n) || 0), 0);
   $('count-skipped').textContent = String(skippedTotal);
+  $('count-cataam').textContent = String(counts.cataamUpdates ?? 0);
+  $('count-commented').textContent = String(counts.commented ?? 0);
+  const errors = counts.errors && typeof counts.errors === 'object' ? counts.errors : {};
   show(
     $('skipped-reasons'),
     ...Object.entries(skipped)
       .filter(([, n]) => Number(n) > 0)
       .map(([reason, n]) => h('li', {}, `${n} skipped: ${reasonLabel(reason)}`)),
+    ...Object.entries(errors)
+      .filter(([, n]) => Number(n) > 0)
+      .map(([code, n]) => h('li', { class: 'error-count' }, `${n} failed attempt${Number(n) === 1 ? '' : 's'}: ${code}`)),
   );
 
   const dead = Array.isArray(health.deadLetters) ? health.deadLetters : [];
@@ -702,20 +722,36 @@ async function refreshHealth() {
 async function retryDeadLetter(findingId, button, item) {
   const answer = await busy(button, () => call('retryDeadLetter', { findingId }));
   if (answer.ok) {
-    button.replaceWith(h('span', { class: 'lozenge lozenge-inprogress' }, 'Retrying'));
-    setTimeout(refreshHealth, 1000);
+    button.replaceWith(h('span', { class: 'lozenge lozenge-inprogress' }, 'Retried'));
+    refreshHealth();
   } else {
     if (answer.error.code === 'FORBIDDEN') return refuse(answer.error);
     item.append(h('p', { class: 'field-error', role: 'alert' }, errorText(answer.error)));
   }
 }
 
+function reportSummary(report) {
+  if (!report || typeof report !== 'object') return 'Sync finished.';
+  const parts = [
+    ['created', 'created'],
+    ['updated', 'updated'],
+    ['transitioned', 'transitioned'],
+    ['cataamUpdates', 'CATAAM updates'],
+    ['deadLettered', 'dead-lettered'],
+  ]
+    .filter(([k]) => Number(report[k]) > 0)
+    .map(([k, label]) => `${report[k]} ${label}`);
+  const more = report.stoppedForBudget ? ' More work continues in the background.' : '';
+  return `Sync finished: ${parts.length ? parts.join(', ') : 'nothing to change'}.${more}`;
+}
+
 async function syncNow() {
   const result = $('sync-now-result');
+  show(result, h('span', { class: 'help' }, 'Syncing…'));
   const answer = await busy($('sync-now'), () => call('syncNow'));
   if (answer.ok) {
-    show(result, h('span', { class: 'help' }, 'Sync started. Health refreshes as it runs.'));
-    setTimeout(refreshHealth, 1000);
+    show(result, h('span', { class: 'help', id: 'sync-now-summary' }, reportSummary(answer.report)));
+    refreshHealth();
   } else {
     if (answer.error.code === 'FORBIDDEN') return refuse(answer.error);
     show(result, sectionMessage('error', null, errorText(answer.error)));

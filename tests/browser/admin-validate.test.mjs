@@ -125,7 +125,14 @@ test('wording: connection states, error codes, times', () => {
   assert.equal(connectionView({ state: 'key_rejected' }).label, 'API key rejected');
   assert.equal(connectionView({ state: 'ok' }).tone, 'success');
   assert.equal(connectionView(undefined).state, 'not_configured');
+  assert.equal(connectionView({ state: 'unknown' }).label, 'Not checked yet');
   assert.equal(connectionView({ state: 'weird_new_state' }).label, 'weird_new_state');
+  assert.equal(
+    errorText({ code: 'UNREACHABLE', message: 'CATAAM could not be reached at the base URL (X).' }),
+    'CATAAM could not be reached at the base URL (X).',
+    'the resolver names the cause',
+  );
+  assert.match(errorText({ code: 'INVOKE_FAILED', message: 'boom' }), /could not answer.*boom/);
   assert.match(errorText({ code: 'KEY_REJECTED', message: 'x' }), /rejected this API key/);
   assert.match(errorText({ code: 'HOST_NOT_ALLOWED' }), /\*\.cataam\.com/);
   assert.equal(errorText({ code: 'SOMETHING_NEW', message: 'Server says hi' }), 'Server says hi');
