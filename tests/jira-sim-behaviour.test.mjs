@@ -250,7 +250,7 @@ describe('product events', () => {
   test('created/updated/commented events carry actor, issue and Jira-like changelog', async () => {
     const sink = await startSink();
     try {
-      await withSim({ eventSink: sink.url }, async (sim, call) => {
+      await withSim({ eventSink: sink.url, assignedEvents: true }, async (sim, call) => {
         const { body: { key, id } } = await call('POST', '/rest/api/3/issue', bug('evented', { labels: ['a'], description: adf('v1') }));
         const human = sim.human('acc-alice');
         await human.transition(key, 'In Progress');

@@ -29,7 +29,8 @@ const PERMISSIONS = {
 /**
  * Start the simulator. Options (all optional): `port`, `dataDir`, `eventSink`, `appAccountId`,
  * `users`, `projects`, `workflow` ('default' | 'custom' | definition), `indexLagMs`, `rateLimits`,
- * `faults`, `onExchange(method, path, reqBody, status, resBody)`, `now` (clock, ms).
+ * `faults`, `onExchange(method, path, reqBody, status, resBody)`, `now` (clock, ms), `assignedEvents`
+ * (also emit `avi:jira:assigned:issue`, off by default).
  */
 export async function startJiraSim(options = {}) {
   const now = options.now ?? Date.now;
@@ -56,6 +57,7 @@ export async function startJiraSim(options = {}) {
     projects: options.projects,
     workflow: options.workflow,
     indexLagMs: options.indexLagMs ?? 0,
+    assignedEvents: options.assignedEvents,
     onEvent: (ev) => delivery.emit(ev),
     onChange: () => {
       if (snapshotFile && !saveTimer) { saveTimer = setTimeout(saveNow, 25); saveTimer.unref(); }

@@ -75,6 +75,7 @@ export function createState(o) {
   const onChange = o.onChange ?? (() => {});
   const appAccountId = o.appAccountId ?? '557058:cataam-forge-app';
   let indexLagMs = o.indexLagMs ?? 0;
+  const emitAssigned = Boolean(o.assignedEvents);
 
   const users = new Map();
   users.set(appAccountId, { accountId: appAccountId, displayName: 'CATAAM for Jira', accountType: 'app', admin: true, emailVisible: false });
@@ -329,9 +330,11 @@ export function createState(o) {
     const st = items.find((i) => i.fieldId === 'status');
     if (st) ev.associatedStatuses = [{ id: st.from, name: st.fromString }, { id: st.to, name: st.toString }];
     onEvent(ev);
-    const assigned = items.find((i) => i.fieldId === 'assignee');
-    if (assigned && assigned.to) {
-      onEvent({ eventType: 'avi:jira:assigned:issue', atlassianId: actor, issue: eventIssue(rec), changelog: { id: history.id, items: [{ ...assigned }] }, associatedUsers: [{ accountId: assigned.to }] });
+    if (emitAssigned) {
+      const assigned = items.find((i) => i.fieldId === 'assignee');
+      if (assigned && assigned.to) {
+        onEvent({ eventType: 'avi:jira:assigned:issue', atlassianId: actor, issue: eventIssue(rec), changelog: { id: history.id, items: [{ ...assigned }] }, associatedUsers: [{ accountId: assigned.to }] });
+      }
     }
   };
   const recordChange = (rec, actor, items) => {
