@@ -17,7 +17,6 @@ import { handleConsole } from './console.mjs';
 const STATUSES = ['OPEN', 'ACKNOWLEDGED', 'RESOLVED', 'FALSE_POSITIVE'];
 const CLOSED = new Set(['RESOLVED', 'FALSE_POSITIVE']);
 const MAX_BODY = 1024 * 1024;
-const MAX_REQUEST_LOG = 20_000;
 // Generated data is anchored here (or at "now" if the clock is earlier), so it is identical for a
 // seed and never lies in the future.
 const DEFAULT_EPOCH = Date.parse('2026-11-01T00:00:00.000Z');
@@ -341,10 +340,8 @@ export async function startCataamSim(options = {}) {
 
   // ---- HTTP --------------------------------------------------------------------------------
   const requestLog = [];
-  const logRequest = (e) => {
-    requestLog.push(e);
-    if (requestLog.length > MAX_REQUEST_LOG) requestLog.splice(0, requestLog.length - MAX_REQUEST_LOG);
-  };
+  // Append-only (never trimmed): callers remember `requestLog.length` and slice from it.
+  const logRequest = (e) => requestLog.push(e);
   const hanging = new Set();
 
   const readBody = (req) => new Promise((resolve, reject) => {

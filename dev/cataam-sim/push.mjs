@@ -18,8 +18,6 @@ export function newEventId(nowMs = Date.now()) {
   return `evt_${ulid(nowMs, () => bytes[i++ % 16] / 256)}`;
 }
 
-const MAX_LOG = 2000;
-
 /**
  * Delivers events. `getTarget()` → `{ url, secret }` read at every attempt; `faults()` → the current
  * fault plan; `options`: `{ maxAttempts, baseDelayMs, maxDelayMs, timeoutMs }`; `onLog(entry)` is
@@ -43,8 +41,7 @@ export class Pusher {
 
   record(entry) {
     const e = { at: new Date().toISOString(), ...entry };
-    this.log.push(e);
-    if (this.log.length > MAX_LOG) this.log.splice(0, this.log.length - MAX_LOG);
+    this.log.push(e); // append-only: callers may remember indexes
     this.onLog(e);
     return e;
   }
