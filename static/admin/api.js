@@ -16,6 +16,21 @@ async function loadInvoke() {
   return mod.invoke;
 }
 
+/**
+ * Asks Jira to inject its design tokens (light/dark theme) into the page; the stylesheet falls
+ * back to the light values when this is unavailable. Never throws.
+ */
+export async function enableTheme() {
+  try {
+    if (!bridge) bridge = import('@forge/bridge');
+    const mod = await bridge;
+    await mod.view.theme.enable();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Calls resolver function `name` with `payload`; never throws. */
 export async function call(name, payload = {}) {
   let timer;

@@ -3,7 +3,7 @@
 // @forge/bridge resolver) and shows a loading state, then a result or a specific error.
 // Untrusted text (project names, org name, server messages) is only ever set as textContent.
 
-import { call } from './api.js';
+import { call, enableTheme } from './api.js';
 import {
   DEFAULT_BASE_URL,
   DEFAULT_PRIORITIES,
@@ -792,4 +792,5 @@ function wire() {
 }
 
 wire();
+enableTheme();
 start();
