@@ -20,8 +20,9 @@
 //! [`verify_signature`], [`parse_event`]) tested natively; [`handle_push_with`] drives them over a
 //! [`Host`].
 
+use crate::engine::{Engine, EngineError};
 use crate::host::{Host, HostError, LogLevel, SetOptions};
-use crate::settings::{Settings, SECRET_WEBHOOK, SECRET_WEBHOOK_PREVIOUS};
+use crate::settings::{Settings, SECRET_API_KEY, SECRET_WEBHOOK, SECRET_WEBHOOK_PREVIOUS};
 use crate::store;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -141,6 +142,9 @@ pub enum PushRejection {
     /// The push channel or the app is not configured (no shared secret, API key or project) (403).
     /// The admin sets it up on the app's settings page; the scheduled poll catches up afterwards.
     NotConfigured,
+    /// Authentic push, but CATAAM rejects the app's API key, so the findings cannot be read (403).
+    /// The admin enters a new key; the scheduled poll catches up afterwards.
+    KeyRejected,
     /// KVS, secret storage or CATAAM failed transiently: retry later (503 with `Retry-After`).
     Unavailable,
 }
@@ -156,7 +160,7 @@ impl PushRejection {
             | PushRejection::MalformedJson
             | PushRejection::InvalidEvent => 400,
             PushRejection::BadSignature | PushRejection::StaleTimestamp => 401,
-            PushRejection::NotConfigured => 403,
+            PushRejection::NotConfigured | PushRejection::KeyRejected => 403,
             PushRejection::Unavailable => 503,
         }
     }
@@ -173,6 +177,7 @@ impl PushRejection {
             PushRejection::MalformedJson => "MALFORMED_JSON",
             PushRejection::InvalidEvent => "INVALID_EVENT",
             PushRejection::NotConfigured => "NOT_CONFIGURED",
+            PushRejection::KeyRejected => "KEY_REJECTED",
             PushRejection::Unavailable => "TEMPORARILY_UNAVAILABLE",
         }
     }
@@ -397,10 +402,16 @@ pub fn duplicate_response() -> WebTriggerResponse {
 /// How a dispatch of the finding ids failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DispatchFailure {
-    /// The app is not configured (no API key or project): 403 `NOT_CONFIGURED`.
+    /// The app is not configured (no API key or project): 403 `NOT_CONFIGURED`. The scheduled
+    /// poll catches up once the admin finishes the settings page.
     NotConfigured,
-    /// A transient failure (KVS, CATAAM outage, key rejected while the admin fixes it): 503; the
-    /// event claim is released so CATAAM's retry is processed.
+    /// CATAAM rejected the app's API key: 403 `KEY_REJECTED` (a retry cannot help until the admin
+    /// enters a new key; the poll catches up afterwards).
+    KeyRejected,
+    /// The engine refused the ids: 400 `INVALID_EVENT`.
+    InvalidInput,
+    /// A transient failure (storage, CATAAM or Jira outage): 503; the event claim is released so
+    /// CATAAM's retry is processed.
     Retryable {
         /// Stable error code, for the log only.
         code: String,
@@ -422,15 +433,6 @@ fn kvs_down(host: &impl Host, what: &str, e: &HostError) -> PushRejection {
     PushRejection::Unavailable
 }
 
-/// Reads the settings (defaults when none are stored yet).
-async fn load_push_settings<H: Host>(host: &H) -> Result<Settings, HostError> {
-    match host.kvs_get(store::SETTINGS).await? {
-        Some(v) => serde_json::from_value(v)
-            .map_err(|_| HostError::new("KVS", "stored settings are unreadable")),
-        None => Ok(Settings::default()),
-    }
-}
-
 async fn authenticate<H: Host>(
     host: &H,
     req: &WebTriggerRequest,
@@ -441,7 +443,7 @@ async fn authenticate<H: Host>(
         .secret_get(SECRET_WEBHOOK)
         .await
         .map_err(|e| kvs_down(host, "secret", &e))?;
-    let settings = load_push_settings(host)
+    let settings = store::load_settings(host)
         .await
         .map_err(|e| kvs_down(host, "settings", &e))?;
     let previous = match settings.previous_secret_expires_at {
@@ -515,6 +517,13 @@ where
         }
         Err(r) => return r.response(),
     };
+    if let Err(e) = store::record_push_received(host, host.now_ms()).await {
+        host.log(
+            LogLevel::Warn,
+            "push: could not record the push in health",
+            &json!({ "code": e.code }),
+        );
+    }
     let n = event.finding_ids.len();
     host.log(
         LogLevel::Info,
@@ -537,6 +546,8 @@ where
             }
             match failure {
                 DispatchFailure::NotConfigured => PushRejection::NotConfigured.response(),
+                DispatchFailure::KeyRejected => PushRejection::KeyRejected.response(),
+                DispatchFailure::InvalidInput => PushRejection::InvalidEvent.response(),
                 DispatchFailure::Retryable { code } => {
                     host.log(
                         LogLevel::Warn,
@@ -547,5 +558,49 @@ where
                 }
             }
         }
+    }
+}
+
+/// Handles one push end to end: [`handle_push_with`] dispatching to
+/// [`Engine::run_findings`](crate::engine::Engine::run_findings), which reconciles the findings
+/// within the web trigger's budget and queues what it cannot finish.
+pub async fn handle_push<H: Host>(host: &H, req: &WebTriggerRequest) -> WebTriggerResponse {
+    handle_push_with(host, req, |ids| dispatch_to_engine(host, ids)).await
+}
+
+async fn dispatch_to_engine<H: Host>(host: &H, ids: Vec<String>) -> Result<(), DispatchFailure> {
+    let retryable = |e: HostError| DispatchFailure::Retryable { code: e.code };
+    let settings: Settings = store::load_settings(host).await.map_err(retryable)?;
+    let key = host
+        .secret_get(SECRET_API_KEY)
+        .await
+        .map_err(retryable)?
+        .filter(|k| !k.is_empty());
+    let Some(key) = key else {
+        return Err(DispatchFailure::NotConfigured);
+    };
+    if settings.project_id.is_none() {
+        return Err(DispatchFailure::NotConfigured);
+    }
+    match Engine::new(host, settings, key).run_findings(&ids).await {
+        Ok(report) => {
+            host.log(
+                LogLevel::Info,
+                "push: reconciled",
+                &json!({
+                    "findings": report.findings_seen,
+                    "writes": report.writes(),
+                    "queued": report.queued,
+                    "stoppedForBudget": report.stopped_for_budget,
+                }),
+            );
+            Ok(())
+        }
+        Err(EngineError::NotConfigured) => Err(DispatchFailure::NotConfigured),
+        Err(EngineError::KeyRejected) => Err(DispatchFailure::KeyRejected),
+        Err(EngineError::InvalidInput) => Err(DispatchFailure::InvalidInput),
+        Err(e) => Err(DispatchFailure::Retryable {
+            code: e.code().to_string(),
+        }),
     }
 }
