@@ -772,7 +772,11 @@ export function createState(o) {
     issues = new Map();
     index = new Map();
     for (const rec of data.issues ?? []) {
-      if (!projects.some((p) => p.id === rec.projectId)) continue;
+      // Project ids come from the options' order: re-attach by the key prefix instead.
+      const project = projects.find((p) => p.key === rec.key.split('-')[0]);
+      if (!project) continue;
+      rec.projectId = project.id;
+      if (!statusById(project.workflow, rec.statusId)) rec.statusId = project.workflow.initial;
       issues.set(rec.id, rec);
       index.set(rec.id, [{ at: 0, snap: snapshot(rec) }]);
     }
