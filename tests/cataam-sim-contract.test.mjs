@@ -123,6 +123,34 @@ test('the contract is OpenAPI 3.0.3 with the bearer API-key scheme and every sch
   assert.match(text, /X-Cataam-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256\(secret, "<t>\.<raw body>"\)>/);
 });
 
+test('the contract is self-consistent: every $ref resolves, every path parameter is declared', () => {
+  const refs = [];
+  const walk = (node) => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      if (typeof node.$ref === 'string') refs.push(node.$ref);
+      Object.values(node).forEach(walk);
+    }
+  };
+  walk(spec);
+  assert.ok(refs.length > 50);
+  for (const ref of new Set(refs)) {
+    assert.ok(ref.startsWith('#/'), ref);
+    assert.ok(resolveRef({ $ref: ref }), `${ref} resolves`);
+  }
+  const ids = new Set();
+  for (const [template, item] of Object.entries(spec.paths)) {
+    const wanted = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const [method, op] of Object.entries(item).filter(([k]) => ['get', 'put', 'post', 'patch', 'delete'].includes(k))) {
+      const declared = [...(item.parameters ?? []), ...(op.parameters ?? [])].filter((p) => p.in === 'path').map((p) => p.name).sort();
+      assert.deepEqual(declared, wanted, `${method} ${template} path parameters`);
+      assert.ok(op.operationId && !ids.has(op.operationId), `${method} ${template} has a unique operationId`);
+      ids.add(op.operationId);
+      assert.ok(Object.keys(op.responses).some((s) => s.startsWith('2')), `${method} ${template} declares a success answer`);
+    }
+  }
+});
+
 test('the schemas reject what the contract forbids (nullable only where declared)', () => {
   const f = sim.findings()[0];
   assertSchema(schemaRef('Finding'), f, 'generated finding');
