@@ -367,6 +367,13 @@ test('HTML page lists issues with controls for the selected human', () => withSi
   assert.equal((await fetch(`${sim.url}/nothing-here`)).status, 404);
 }));
 
+test('a body not declared as JSON is refused with 415', () => withSim({}, async (sim) => {
+  const res = await fetch(`${sim.url}/rest/api/3/issue`, { method: 'POST', headers: { authorization: 'Bearer app', 'content-type': 'text/plain' }, body: JSON.stringify(bug('x')) });
+  assert.equal(res.status, 415);
+  assert.ok((await res.json()).errorMessages[0].includes('application/json'));
+  assert.equal(sim.issues().length, 0);
+}));
+
 test('requestLog records method, path, status, actor and duration', () => withSim({}, async (sim, call) => {
   await call('GET', '/rest/api/3/myself');
   await call('GET', '/rest/api/3/issue/SEC-1', undefined, 'acc-bob');
@@ -397,6 +404,11 @@ test('persistence: a restarted simulator keeps issues, properties, comments and 
       assert.deepEqual(found.body.issues.map((i) => i.id), [sim.issue('SEC-1').id], 'restored issues are indexed');
       const next = await call('POST', '/rest/api/3/issue', bug('new'));
       assert.equal(next.body.key, 'SEC-3');
+    });
+    // Projects listed in another order (other ids) still own their issues.
+    await withSim({ dataDir, projects: [{ key: 'NEW', name: 'New' }, { key: 'SEC', name: 'Security' }] }, async (sim, call) => {
+      assert.deepEqual(sim.issues().map((i) => [i.key, i.fields.project.key]).sort(), [['SEC-1', 'SEC'], ['SEC-2', 'SEC'], ['SEC-3', 'SEC']]);
+      assert.equal((await call('POST', '/rest/api/3/search/jql', { jql: 'project = SEC' })).body.issues.length, 3);
     });
   } finally { fs.rmSync(dataDir, { recursive: true, force: true }); }
 });

@@ -172,6 +172,11 @@ export async function startJiraSim(options = {}) {
     if (!match) { finish(404, { errorMessages: ['No route found for this request.'], errors: {} }); return; }
     if (match.methodNotAllowed) { finish(405, { errorMessages: [`Method ${req.method} is not allowed here.`], errors: {} }, { allow: match.allow }); return; }
     if (tooLarge) { finish(413, { errorMessages: ['Request entity too large.'], errors: {} }); return; }
+    if (raw && !/application\/json/i.test(String(req.headers['content-type'] ?? ''))) {
+      // Jira refuses a body that is not declared as JSON.
+      finish(415, { errorMessages: ['Unsupported Media Type: send the body as application/json.'], errors: {} });
+      return;
+    }
     if (raw) {
       try { reqBody = JSON.parse(raw); } catch (e) {
         const err = { errorMessages: [`Unexpected character in the request body: ${e.message}`], errors: {} };
