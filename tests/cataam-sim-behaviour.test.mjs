@@ -180,7 +180,7 @@ test('every change bumps updatedAt strictly monotonically', async () => {
 });
 
 test('compliance runs are asynchronous and follow the configured outcome', async () => {
-  await withSim({ seed: 11, findings: 40, runDelayMs: 80 }, async (sim) => {
+  await withSim({ seed: 11, findings: 40, runDelayMs: 400 }, async (sim) => {
     const f = sim.findings().find((x) => x.kind === 'COMPLIANCE');
     const testId = f.compliance.testId;
     const started = await (await api(sim, 'POST', `/api/v1/compliance-tests/${testId}/runs`, {})).json();
@@ -188,11 +188,11 @@ test('compliance runs are asynchronous and follow the configured outcome', async
     const soon = await (await api(sim, 'GET', `/api/v1/compliance-tests/${testId}/runs/${started.runId}`)).json();
     assert.equal(soon.status, 'RUNNING');
     assert.equal(soon.finishedAt, null);
-    await new Promise((r) => setTimeout(r, 120));
+    await new Promise((r) => setTimeout(r, 450));
     const done = await (await api(sim, 'GET', `/api/v1/compliance-tests/${testId}/runs/${started.runId}`)).json();
     assert.equal(done.status, 'FAIL', 'default outcome FAIL');
     assert.ok(done.logs.split('\n').length >= 5 && /result=FAIL/.test(done.logs), 'realistic failure logs');
-    assert.ok(Date.parse(done.finishedAt) - Date.parse(done.startedAt) >= 75);
+    assert.ok(Date.parse(done.finishedAt) - Date.parse(done.startedAt) >= 395);
     const afterFail = sim.finding(f.id);
     assert.equal(afterFail.compliance.result, 'FAIL');
     assert.equal(afterFail.compliance.logs, done.logs);
