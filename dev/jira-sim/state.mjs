@@ -491,7 +491,7 @@ export function createState(o) {
       priorityId: values.priority?.id ?? '3',
       labels: values.labels ?? [],
       assignee: values.assignee ?? null,
-      reporter: values.reporter === undefined ? (user(actor)?.accountType === 'app' ? null : actor) : values.reporter,
+      reporter: values.reporter === undefined ? actor : values.reporter, // Jira defaults the reporter to the caller
       creator: actor,
       duedate: values.duedate ?? null,
       statusId: p.workflow.initial,
