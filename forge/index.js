@@ -1,5 +1,5 @@
 // Forge handlers: exactly the functions manifest.yml names, each one line into the Rust core.
-import Resolver from '@forge/resolver';
+import { makeResolver } from '@forge/resolver';
 import { createHost } from './host.js';
 import { withCore } from './wasm.js';
 
@@ -21,12 +21,13 @@ const RESOLVER_FUNCTIONS = [
   'reregisterWebhook', 'getHealth', 'retryDeadLetter', 'syncNow',
 ];
 
-const resolverDefs = new Resolver();
-for (const name of RESOLVER_FUNCTIONS) {
-  resolverDefs.define(name, ({ payload, context }) =>
-    withCore((c) => c.resolver(createHost(), name, payload ?? {}, { accountId: context?.accountId ?? null })),
-  );
-}
-
 /** jira:adminPage `cataam-admin` resolver. */
-export const resolver = resolverDefs.getDefinitions();
+export const resolver = makeResolver(
+  Object.fromEntries(
+    RESOLVER_FUNCTIONS.map((name) => [
+      name,
+      ({ payload, context }) =>
+        withCore((c) => c.resolver(createHost(), name, payload ?? {}, { accountId: context?.accountId ?? null })),
+    ]),
+  ),
+);
