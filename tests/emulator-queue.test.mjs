@@ -94,3 +94,24 @@ test('pending queue events survive a restart and are delivered after it', async 
     await second.close();
   }
 });
+
+test('an event interrupted by close() stays pending and is redelivered after a restart', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'emu-queue-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const first = await startEmulator({ appDir, dataDir, timeScale: 0.01 });
+  await first.invokeResolver('push', { events: [{ body: { id: 'cut', mode: 'sleep', ms: 60_000 } }] }, {});
+  const deadline = Date.now() + 10_000;
+  while (!first.kvsDump().entries.some((e) => e.key === 'consumed:cut') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await first.close(); // kills the running consumer
+  assert.equal(first.deadEvents.length, 0);
+  const second = await startEmulator({ appDir, dataDir, timeScale: 0.01, deadlines: { consumer: 1000 } });
+  try {
+    assert.equal(second.queueSnapshot().length, 1, 'still pending after the restart');
+    await second.idle({ includeDelayed: true });
+    const seen = second.kvsDump().entries.find((e) => e.key === 'consumed:cut').value;
+    assert.ok(seen.length >= 2, 'delivered again after the restart');
+    assert.equal(seen[1].retry, 0, 'an interrupted attempt is not counted as a retry');
+  } finally {
+    await second.close();
+  }
+});

@@ -164,7 +164,7 @@ export async function startEmulator(options = {}) {
     running.set(id, { principal });
     let value;
     try {
-      const msg = await poolFor(functionKey).run({ id, functionKey, moduleKey, principal, deadline: startedAt + timeoutMs }, args, timeoutMs);
+      const msg = await poolFor(functionKey).run({ id, functionKey, moduleKey, principal }, args, timeoutMs);
       record.metrics = msg.metrics;
       record.peakHeapMb = msg.peakHeapMb;
       record.peakRssMb = msg.rssMb;
@@ -275,6 +275,7 @@ export async function startEmulator(options = {}) {
         args: [asyncEvent, invocationContext(undefined)],
       });
       record.retryCount = ev.retryCount;
+      if (closed) return; // interrupted by close(): the event stays pending in the persisted state
       let retry = null;
       if (record.timedOut) retry = { reason: 'FUNCTION_TIME_OUT', after: 2 ** ev.retryCount };
       else if (!record.ok) retry = { reason: 'FUNCTION_PLATFORM_UNKNOWN_ERROR', after: 2 ** ev.retryCount };
@@ -288,7 +289,7 @@ export async function startEmulator(options = {}) {
       const job = jobs.get(ev.jobId) ?? { success: 0, failed: 0 };
       jobs.set(ev.jobId, job);
       if (!store.queue.includes(ev)) return; // cancelled meanwhile
-      if (retry && ev.retryCount < MAX_RETRIES && !closed) {
+      if (retry && ev.retryCount < MAX_RETRIES) {
         ev.retryCount += 1;
         ev.retryReason = retry.reason;
         ev.retryData = retry.data;
@@ -639,6 +640,7 @@ export async function startEmulator(options = {}) {
     const reqUrl = new URL(req.url, url);
     const p = reqUrl.pathname;
     if (p === '/__forge/proxy' && req.method === 'POST') return proxy(req, res);
+    if (p === '/__forge/ping') return sendJson(res, 204);
     const wt = /^\/x1?\/([^/]+)(?:\/.*)?$/.exec(p);
     if (wt) return serveWebTrigger(req, res, wt[1], reqUrl);
     if (p === '/__platform/product-events' && req.method === 'POST') {
@@ -723,7 +725,7 @@ export async function startEmulator(options = {}) {
       await Promise.all([...pools.values()].map((p) => p.close()));
       server.closeAllConnections?.();
       await new Promise((r) => server.close(() => r()));
-      store.flush();
+      store.close();
     },
   };
 

@@ -59,6 +59,8 @@ class Container {
   /** Runs one invocation; resolves with the worker's result message. */
   async run(invocation, args, timeoutMs) {
     await this.ready;
+    // The clock starts when the container takes the invocation (a cold start is not billed).
+    invocation = { ...invocation, deadline: Date.now() + timeoutMs };
     let timer;
     const result = new Promise((resolve, reject) => {
       this.pending = { resolve, reject };

@@ -79,11 +79,12 @@ export class StateStore {
     this.queue = s.queue;
     this.timer = null;
     this.dirty = false;
+    this.closed = false;
   }
 
   /** Marks the state changed; a flush follows within `flushDelayMs`. */
   touch() {
-    if (!this.dataDir) return;
+    if (!this.dataDir || this.closed) return;
     this.dirty = true;
     if (!this.timer) {
       this.timer = setTimeout(() => {
@@ -94,13 +95,19 @@ export class StateStore {
     }
   }
 
+  /** Flushes and stops writing: a later emulator on the same data dir owns the files from now on. */
+  close() {
+    this.flush();
+    this.closed = true;
+  }
+
   /** Writes the state now (atomically) if anything changed. */
   flush() {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (!this.dataDir || !this.dirty) return;
+    if (!this.dataDir || !this.dirty || this.closed) return;
     this.dirty = false;
     const data = JSON.stringify({
       version: 1,

@@ -112,6 +112,8 @@ function serializeError(e) {
 
 let handler;
 try {
+  // Warm the HTTP client up (undici initialises lazily) so the first invocation is not slowed.
+  await realFetch(`${platformUrl}/__forge/ping`).then((r) => r.arrayBuffer());
   const exportsObj = loadApp();
   handler = exportsObj?.[exportName];
   if (typeof handler !== 'function') throw new Error(`${handlerFile} does not export a function '${exportName}'`);
