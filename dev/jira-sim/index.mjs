@@ -313,7 +313,11 @@ function matchRoute(routes, method, pathname) {
     if (!m) continue;
     if (r.method !== method) { allow.push(r.method); continue; }
     const params = {};
-    r.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]); });
+    try {
+      r.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]); });
+    } catch {
+      return null; // malformed %-escape: no such resource
+    }
     return { route: r, params };
   }
   return allow.length ? { methodNotAllowed: true, allow: allow.join(', ') } : null;
