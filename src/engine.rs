@@ -424,9 +424,16 @@ impl<'h, H: Host> Engine<'h, H> {
     /// Jira → CATAAM: managed issues updated since the last Jira poll.
     async fn scan_jira(&self) -> Result<(), EngineError> {
         let started = self.host.now_ms();
-        let cur: store::JiraCursor = store::get(self.host, store::JIRA_CURSOR)
-            .await?
-            .unwrap_or_default();
+        let Some(cur) = store::get::<H, store::JiraCursor>(self.host, store::JIRA_CURSOR).await?
+        else {
+            // First poll: every managed issue was just created by the CATAAM scan.
+            return Ok(store::put(
+                self.host,
+                store::JIRA_CURSOR,
+                &store::JiraCursor { since_ms: started },
+            )
+            .await?);
+        };
         let jql = crate::jira::jql_managed_updated_since((cur.since_ms - CURSOR_OVERLAP_MS).max(0));
         let mut token: Option<String> = None;
         loop {
@@ -448,7 +455,14 @@ impl<'h, H: Host> Engine<'h, H> {
             let mut ids = vec![];
             for (hit, link) in hits.iter().zip(links) {
                 match (link?, &hit.finding_id) {
-                    (Some(l), _) => ids.push(l.finding_id),
+                    (Some(l), _) => {
+                        // Only issues whose Jira-owned state differs from the base need work.
+                        let base: Option<Link> =
+                            store::get(self.host, &store::link_by_finding(&l.finding_id)).await?;
+                        if base.is_none_or(|b| jira_side_changed(&b, &hit.state)) {
+                            ids.push(l.finding_id);
+                        }
+                    }
                     // An orphan carrying our property: reconcile its finding, which adopts it.
                     (None, Some(fid)) => ids.push(fid.clone()),
                     (None, None) => {}
@@ -732,9 +746,14 @@ impl<'h, H: Host> Engine<'h, H> {
                     let (Some(link), Some(issue)) = (&it.link, &it.issue) else {
                         continue;
                     };
+                    // Record the intent first: a crash between hops must not read as a human change.
+                    let mut intent = link.clone();
+                    intent.pending_status = Some(f.status);
+                    store::put(self.host, &store::link_by_finding(&f.id), &intent).await?;
                     let moved = move_to(
                         &self.jira,
                         &link.issue_id,
+                        &issue.status_id,
                         &issue.status_name,
                         issue.category,
                         *target,
@@ -960,7 +979,13 @@ impl<'h, H: Host> Engine<'h, H> {
         let outcomes = match self.jira.bulk_create(&items).await {
             Ok(o) => o,
             Err(e) => {
-                // Unknown outcome: keep the locks (recovery searches before creating again).
+                // A 429 was refused before processing: nothing was created. Any other failure
+                // has an unknown outcome: keep the locks (recovery searches before creating).
+                if matches!(e, JiraError::RateLimited { .. }) {
+                    for f in batch {
+                        self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                    }
+                }
                 for f in batch {
                     self.record_failure(&f.id, &ItemError::Jira(e.clone()))
                         .await?;
@@ -1139,6 +1164,7 @@ impl<'h, H: Host> Engine<'h, H> {
             let moved = move_to(
                 &self.jira,
                 &issue.id,
+                &issue.status_id,
                 &issue.status_name,
                 issue.category,
                 Target::Reopened,
@@ -1372,6 +1398,15 @@ impl<'h, H: Host> Engine<'h, H> {
             at: self.host.now_ms(),
         });
     }
+}
+
+/// `true` when the issue's Jira-owned state (status category, Won't Do, due date, assignee)
+/// differs from what the base recorded.
+fn jira_side_changed(b: &Link, i: &IssueState) -> bool {
+    b.jira_category != i.category
+        || b.jira_wont_do != i.is_wont_do()
+        || b.due_hash != adf::short_hash(i.due_date.as_deref())
+        || b.assignee_hash != adf::short_hash(i.assignee.as_ref().map(|a| a.account_id.as_str()))
 }
 
 fn target_reached(t: Target, c: Category) -> bool {

@@ -147,6 +147,7 @@ pub fn base_after_create(f: &Finding, issue_id: &str, issue_key: &str) -> Link {
         due_hash: adf::short_hash(f.due_date.as_deref()),
         assignee_hash: adf::short_hash(None),
         issue_deleted: false,
+        pending_status: None,
     }
 }
 
@@ -164,6 +165,7 @@ pub fn base_for_adoption(f: &Finding, issue: &IssueState) -> Link {
         due_hash: adf::short_hash(issue.due_date.as_deref()),
         assignee_hash: adf::short_hash(issue.assignee.as_ref().map(|a| a.account_id.as_str())),
         issue_deleted: false,
+        pending_status: None,
     }
 }
 
@@ -239,14 +241,18 @@ pub fn plan(
     let wont = issue.is_wont_do();
     let f_changed = finding.status != base.finding_status;
     let j_changed = issue.category != base.jira_category || wont != base.jira_wont_do;
-    let finding_wins = match (f_changed, j_changed) {
-        (true, true) => {
-            let f_ms = parse_time_ms(&finding.updated_at).unwrap_or(now_ms);
-            f_ms >= issue.updated_ms
-        }
-        (true, false) => true,
-        _ => false,
-    };
+    // An interrupted transition of ours left an intermediate status: keep driving it.
+    let ours = base.pending_status.is_some_and(|s| s == finding.status);
+    nb.pending_status = None;
+    let finding_wins = ours
+        || match (f_changed, j_changed) {
+            (true, true) => {
+                let f_ms = parse_time_ms(&finding.updated_at).unwrap_or(now_ms);
+                f_ms >= issue.updated_ms
+            }
+            (true, false) => true,
+            _ => false,
+        };
     let mut patch = FindingPatch::default();
     nb.jira_category = issue.category;
     nb.jira_wont_do = wont;

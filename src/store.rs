@@ -111,6 +111,10 @@ pub struct Link {
     /// `true` when the issue no longer exists in Jira (deleted by a human).
     #[serde(default)]
     pub issue_deleted: bool,
+    /// Set before the app starts a (possibly multi-hop) transition driven by this finding
+    /// status, so intermediate statuses left by an interrupted run are recognised as our own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_status: Option<FindingStatus>,
 }
 
 /// Reverse link (`link:i:<issueId>`).

@@ -69,6 +69,8 @@ pub struct IssueState {
     pub id: String,
     /// Issue key.
     pub key: String,
+    /// Current status id.
+    pub status_id: String,
     /// Current status name.
     pub status_name: String,
     /// Current status category.
@@ -115,6 +117,11 @@ impl IssueState {
             id: v.get("id")?.as_str()?.to_string(),
             key: v
                 .get("key")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            status_id: status
+                .get("id")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),

@@ -9,7 +9,7 @@ use crate::host::Host;
 use serde_json::{json, Value};
 
 /// Most hops tried before giving up.
-pub const MAX_HOPS: usize = 8;
+pub const MAX_HOPS: usize = 12;
 
 /// A transition offered from the current status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,13 +105,10 @@ impl Target {
 }
 
 /// The next hop: a transition reaching the target category if one exists (for Won't Do, one
-/// whose status is named like it or offers that resolution first), else the best transition to
-/// a status not yet `visited`; `None` when stuck.
-pub fn choose_hop<'t>(
-    ts: &'t [Transition],
-    target: Target,
-    visited: &[String],
-) -> Option<&'t Transition> {
+/// whose status is named like it or offers that resolution first), else the best unused edge out of the current status: least-visited target status first, then the
+/// category closest to the target, then names that do not read as going backwards. `None` when
+/// every edge out of the current status was already used (stuck: never loop).
+pub fn choose_hop<'t>(ts: &'t [Transition], target: Target, walk: &Walk) -> Option<&'t Transition> {
     let direct: Vec<&Transition> = ts
         .iter()
         .filter(|t| target.accepts(t.to_category))
@@ -142,8 +139,54 @@ pub fn choose_hop<'t>(
         return direct.into_iter().min_by_key(|t| score(t));
     }
     ts.iter()
-        .filter(|t| !visited.contains(&t.to_id))
-        .min_by_key(|t| target.hop_rank(t.to_category))
+        .filter(|t| !walk.used.contains(&(walk.current.clone(), t.id.clone())))
+        .min_by_key(|t| {
+            (
+                walk.visits.get(&t.to_id).copied().unwrap_or(0),
+                target.hop_rank(t.to_category),
+                looks_backwards(&t.name),
+            )
+        })
+}
+
+/// Where a walk has been: visits per status id and the edges (from status, transition id) used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Walk {
+    /// Current status id.
+    pub current: String,
+    /// Visits per status id (the start counts as one).
+    pub visits: std::collections::BTreeMap<String, u32>,
+    /// Edges already taken.
+    pub used: Vec<(String, String)>,
+}
+
+impl Walk {
+    /// A walk starting at this status.
+    pub fn start(status_id: &str) -> Self {
+        let mut w = Walk {
+            current: status_id.to_string(),
+            ..Walk::default()
+        };
+        w.visits.insert(status_id.to_string(), 1);
+        w
+    }
+
+    /// Records taking `t` from the current status.
+    pub fn take(&mut self, t: &Transition) {
+        self.used.push((self.current.clone(), t.id.clone()));
+        *self.visits.entry(t.to_id.clone()).or_default() += 1;
+        self.current = t.to_id.clone();
+    }
+}
+
+/// `1` when a transition name reads as a step back (`Back to …`, `Rework`, `Reopen`, `… again`).
+fn looks_backwards(name: &str) -> u8 {
+    let n = name.to_lowercase();
+    u8::from(
+        ["back", "rework", "reopen", "again", "return"]
+            .iter()
+            .any(|w| n.contains(w)),
+    )
 }
 
 /// The resolution to send with this transition, if its screen has the field.
@@ -188,17 +231,18 @@ pub struct Moved {
     pub hops: usize,
 }
 
-/// Moves the issue (currently in `from_status_id`/`from_category`) towards `target`, hop by hop.
+/// Moves the issue (currently in status `from_status_id`, category `from_category`) towards `target`, hop by hop.
 /// Returns where it ended; `Ok` with a non-matching category when no path exists within
 /// [`MAX_HOPS`] (the caller records it and does not loop).
 pub async fn move_to<H: Host>(
     client: &JiraClient<'_, H>,
     issue_id: &str,
+    from_status_id: &str,
     from_status_name: &str,
     from_category: Category,
     target: Target,
 ) -> Result<Moved, JiraError> {
-    let mut visited: Vec<String> = Vec::new();
+    let mut walk = Walk::start(from_status_id);
     let mut cur = Moved {
         category: from_category,
         status_name: from_status_name.to_string(),
@@ -210,11 +254,11 @@ pub async fn move_to<H: Host>(
             break;
         }
         let ts = client.get_transitions(issue_id).await?;
-        let Some(t) = choose_hop(&ts, target, &visited) else {
+        let Some(t) = choose_hop(&ts, target, &walk) else {
             break;
         };
         let t = t.clone();
-        visited.push(t.to_id.clone());
+        walk.take(&t);
         client
             .do_transition(issue_id, transition_body(&t, target))
             .await?;

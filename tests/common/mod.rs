@@ -399,27 +399,33 @@ impl TestHost {
         self.w.borrow().jira.issues.values().cloned().collect()
     }
 
+    fn finding_of(i: &Issue) -> Option<&str> {
+        i.properties
+            .get("cataam.finding")
+            .and_then(|p| p.get("findingId"))
+            .and_then(Value::as_str)
+    }
+
     pub fn issue_for(&self, finding_id: &str) -> Option<Issue> {
-        self.issues().into_iter().find(|i| {
-            i.properties
-                .get("cataam.finding")
-                .and_then(|p| p.get("findingId"))
-                .and_then(Value::as_str)
-                == Some(finding_id)
-        })
+        let w = self.w.borrow();
+        w.jira
+            .issues
+            .values()
+            .find(|i| Self::finding_of(i) == Some(finding_id))
+            .cloned()
     }
 
     pub fn issues_for(&self, finding_id: &str) -> usize {
-        self.issues()
-            .into_iter()
-            .filter(|i| {
-                i.properties
-                    .get("cataam.finding")
-                    .and_then(|p| p.get("findingId"))
-                    .and_then(Value::as_str)
-                    == Some(finding_id)
-            })
+        let w = self.w.borrow();
+        w.jira
+            .issues
+            .values()
+            .filter(|i| Self::finding_of(i) == Some(finding_id))
             .count()
+    }
+
+    pub fn issue_count(&self) -> usize {
+        self.w.borrow().jira.issues.len()
     }
 
     pub fn status_name(&self, issue: &Issue) -> String {

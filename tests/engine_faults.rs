@@ -1,0 +1,391 @@
+//! Engine robustness on the simulated world: crash injection between every pair of writes (zero
+//! duplicates, convergence), bulk partial failure, search index lag, 429 with Retry-After,
+//! time budget + continuation, dead letters, and the bulk request ratio on a backlog.
+
+mod common;
+
+use cataam_jira::model::*;
+use cataam_jira::store;
+use common::*;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Runs polls and queue messages (each with a fresh budget) until quiet, advancing the clock.
+fn settle(h: &TestHost, rounds: usize) {
+    for _ in 0..rounds {
+        h.advance(61_000);
+        h.set_budget(55_000);
+        let _ = block_on(engine(h).run_poll());
+        for ev in h.take_queue() {
+            h.advance(ev.delay_in_seconds as i64 * 1000);
+            h.set_budget(55_000);
+            let _ = block_on(engine(h).run_queue_message(&ev.body));
+        }
+    }
+}
+
+fn assert_one_issue_each(h: &TestHost, ids: &[&str]) {
+    for id in ids {
+        assert_eq!(
+            h.issues_for(id),
+            1,
+            "finding {id} must have exactly one issue"
+        );
+        let link = h.kvs_value(&store::link_by_finding(id)).expect("link");
+        let issue = h.issue_for(id).expect("issue");
+        assert_eq!(link["issueId"], issue.id.as_str());
+        assert_eq!(
+            h.kvs_value(&store::link_by_issue(&issue.id))
+                .expect("reverse")["findingId"],
+            *id
+        );
+        assert!(
+            h.kvs_value(&store::create_lock(id)).is_none(),
+            "lock released for {id}"
+        );
+    }
+}
+
+/// Keeps the output readable: injected crashes are expected panics.
+fn quiet_injected_crashes() {
+    std::panic::set_hook(Box::new(|info| {
+        if !info.to_string().contains("injected crash") {
+            eprintln!("{info}");
+        }
+    }));
+}
+
+fn seed(h: &TestHost) -> Vec<&'static str> {
+    h.add_finding(iasm("fnd_a", Severity::High, T0 - 60_000));
+    h.add_finding(iasm("fnd_b", Severity::Medium, T0 - 50_000));
+    h.add_finding(compliance("fnd_c", "ct_1", T0 - 40_000));
+    vec!["fnd_a", "fnd_b", "fnd_c"]
+}
+
+#[test]
+fn crash_between_every_pair_of_writes_never_duplicates_creates() {
+    quiet_injected_crashes();
+    for (wf, lag) in [
+        (Workflow::default_simplified(), 0),
+        (Workflow::custom(), 90_000),
+    ] {
+        let mut n = 1;
+        loop {
+            let h = TestHost::new(wf.clone());
+            h.w.borrow_mut().jira.index_lag_ms = lag;
+            let ids = seed(&h);
+            h.w.borrow_mut().crash_after = Some(n);
+            let crashed =
+                catch_unwind(AssertUnwindSafe(|| block_on(engine(&h).run_poll()))).is_err();
+            h.w.borrow_mut().crash_after = None;
+            settle(&h, 6);
+            assert_one_issue_each(&h, &ids);
+            assert_eq!(h.issue_count(), ids.len(), "crash after write {n}");
+            // Converged.
+            h.advance(300_000);
+            let r = block_on(engine(&h).run_poll()).expect("poll");
+            assert_eq!(r.writes(), 0, "crash after write {n}: {r:?}");
+            if !crashed {
+                break;
+            }
+            n += 1;
+        }
+        assert!(n > 5, "the scenario has several writes");
+    }
+}
+
+#[test]
+fn crash_between_every_pair_of_writes_in_two_way_sync_converges() {
+    quiet_injected_crashes();
+    let mut n = 1;
+    loop {
+        let h = TestHost::new(Workflow::custom());
+        let ids = seed(&h);
+        poll(&h);
+        let ia = h.issue_for("fnd_a").expect("a").id;
+        let ic = h.issue_for("fnd_c").expect("c").id;
+        h.w.borrow_mut()
+            .cataam
+            .outcomes
+            .insert("ct_1".into(), ("FAIL", "still failing".into()));
+        h.cataam_edit("fnd_b", |f| f.status = FindingStatus::FalsePositive);
+        h.cataam_edit("fnd_a", |f| f.title = "changed title".into());
+        h.human_status(&ia, "In Progress", None);
+        h.human(&ia, |i, _| i.duedate = Some("2027-02-01".into()));
+        h.human_status(&ic, "Closed", Some("Done"));
+        h.advance(1000);
+        let w0 = h.w.borrow().writes;
+        h.w.borrow_mut().crash_after = Some(w0 + n);
+        let crashed = catch_unwind(AssertUnwindSafe(|| block_on(engine(&h).run_poll()))).is_err();
+        h.w.borrow_mut().crash_after = None;
+        settle(&h, 6);
+        assert_one_issue_each(&h, &ids);
+        let st = |id: &str| {
+            let i = h.issue_for(id).expect("issue");
+            h.w.borrow().jira.workflow.status(&i.status).cat
+        };
+        assert_eq!(
+            h.finding("fnd_a").status,
+            FindingStatus::Acknowledged,
+            "crash {n}"
+        );
+        assert_eq!(h.finding("fnd_a").due_date.as_deref(), Some("2027-02-01"));
+        assert_eq!(h.issue_for("fnd_a").expect("a").summary, "changed title");
+        assert_eq!(st("fnd_b"), "done", "crash {n}");
+        assert_eq!(h.finding("fnd_b").status, FindingStatus::FalsePositive);
+        // The failing re-run wins: issue reopened, finding OPEN (unless the crash lost the re-run
+        // start, in which case the issue stays done and the finding RESOLVED — never a mix).
+        let c = h.finding("fnd_c").status;
+        match c {
+            FindingStatus::Open => assert_ne!(st("fnd_c"), "done", "crash {n}"),
+            FindingStatus::Resolved => assert_eq!(st("fnd_c"), "done", "crash {n}"),
+            other => panic!("unexpected {other:?} after crash {n}"),
+        }
+        h.advance(300_000);
+        let r = block_on(engine(&h).run_poll()).expect("poll");
+        assert_eq!(r.writes(), 0, "crash after write {n}: {r:?}");
+        if !crashed {
+            break;
+        }
+        n += 1;
+    }
+    assert!(n > 10);
+}
+
+#[test]
+fn bulk_partial_failure_maps_elements_and_retries_the_retryable() {
+    let h = TestHost::new(Workflow::default_simplified());
+    for (i, id) in ["fnd_1", "fnd_2", "fnd_3", "fnd_4"].iter().enumerate() {
+        h.add_finding(iasm(id, Severity::High, T0 - 10_000 + i as i64));
+    }
+    h.w.borrow_mut()
+        .jira
+        .fail_elements
+        .insert("fnd_2".into(), 400);
+    h.w.borrow_mut()
+        .jira
+        .fail_elements
+        .insert("fnd_3".into(), 503);
+    let r = poll(&h);
+    assert_eq!(r.created, 2, "{r:?}");
+    assert_eq!(r.retried, 1);
+    assert_eq!(
+        h.kvs_value(&store::skip("fnd_2")).expect("skip")["reason"],
+        "project_misconfigured"
+    );
+    assert!(h.kvs_value(&store::retry("fnd_3")).is_some());
+    assert_one_issue_each(&h, &["fnd_1", "fnd_4"]);
+    h.w.borrow_mut().jira.fail_elements.clear();
+    let q = h.take_queue();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].body["findingIds"][0], "fnd_3");
+    h.advance(q[0].delay_in_seconds as i64 * 1000);
+    let r = block_on(engine(&h).run_queue_message(&q[0].body)).expect("retry");
+    assert_eq!(r.created, 1);
+    assert_one_issue_each(&h, &["fnd_1", "fnd_3", "fnd_4"]);
+    assert!(h.kvs_value(&store::retry("fnd_3")).is_none());
+}
+
+#[test]
+fn lost_bulk_answer_with_index_lag_is_adopted_not_duplicated() {
+    quiet_injected_crashes();
+    let h = TestHost::new(Workflow::default_simplified());
+    h.w.borrow_mut().jira.index_lag_ms = 90_000;
+    h.add_finding(iasm("fnd_1", Severity::High, T0 - 10_000));
+    // Crash right after the bulk create (the answer is lost): find that write number.
+    let probe = TestHost::new(Workflow::default_simplified());
+    probe.add_finding(iasm("fnd_1", Severity::High, T0 - 10_000));
+    poll(&probe);
+    let bulk_at = {
+        let w = probe.w.borrow();
+        // Writes before the bulk: poll lock, health (backlog), create lock.
+        w.jira
+            .log
+            .iter()
+            .position(|(m, p, _)| m == "POST" && p.ends_with("/bulk"))
+            .expect("bulk")
+    };
+    assert_eq!(bulk_at, 0);
+    let writes_before_bulk = 3;
+    h.w.borrow_mut().crash_after = Some(writes_before_bulk + 1);
+    let crashed = catch_unwind(AssertUnwindSafe(|| block_on(engine(&h).run_poll()))).is_err();
+    assert!(crashed);
+    assert_eq!(h.issue_count(), 1, "the issue exists in Jira");
+    assert!(h.kvs_value(&store::link_by_finding("fnd_1")).is_none());
+    assert!(h.kvs_value(&store::create_lock("fnd_1")).is_some());
+    // Within the lag window: the search cannot see it yet, the young lock blocks a re-create.
+    h.advance(30_000);
+    let r = block_on(engine(&h).run_findings(&["fnd_1".into()])).expect("run");
+    assert_eq!(r.created, 0);
+    assert_eq!(r.skipped.get("create_pending"), Some(&1), "{r:?}");
+    // After the lag: found by property, confirmed by GET, adopted.
+    h.advance(70_000);
+    let r = block_on(engine(&h).run_findings(&["fnd_1".into()])).expect("run");
+    assert_eq!((r.created, r.adopted), (0, 1), "{r:?}");
+    assert_one_issue_each(&h, &["fnd_1"]);
+    assert_eq!(h.issue_count(), 1);
+}
+
+#[test]
+fn rate_limits_honour_retry_after() {
+    let h = TestHost::new(Workflow::default_simplified());
+    h.add_finding(iasm("fnd_1", Severity::High, T0 - 10_000));
+    h.w.borrow_mut().cataam.rate_limit_next = 1;
+    let r = poll(&h);
+    assert_eq!(r.errors.get("CATAAM_RATE_LIMITED"), Some(&1), "{r:?}");
+    let q = h.take_queue();
+    assert_eq!(q.len(), 1);
+    assert_eq!(
+        (q[0].body["type"].as_str(), q[0].delay_in_seconds),
+        (Some("continue"), 11)
+    );
+    h.advance(11_000);
+    // Jira 429 on the bulk create: nothing created, retried after Retry-After.
+    h.w.borrow_mut().jira.rate_limit_next = 1;
+    let r = block_on(engine(&h).run_queue_message(&q[0].body)).expect("continue");
+    assert_eq!(r.errors.get("JIRA_RATE_LIMITED"), Some(&1), "{r:?}");
+    let q = h.take_queue();
+    assert_eq!(q.len(), 1);
+    assert_eq!(
+        (q[0].body["type"].as_str(), q[0].delay_in_seconds),
+        (Some("retry"), 7)
+    );
+    h.advance(7_000);
+    let r = block_on(engine(&h).run_queue_message(&q[0].body)).expect("retry");
+    assert_eq!(r.created, 1, "{r:?}");
+    assert_one_issue_each(&h, &["fnd_1"]);
+}
+
+#[test]
+fn budget_stop_saves_progress_and_continues_through_the_queue() {
+    let h = TestHost::new(Workflow::default_simplified());
+    let ids: Vec<String> = (0..450).map(|n| format!("fnd_{n:04}")).collect();
+    for (n, id) in ids.iter().enumerate() {
+        h.add_finding(iasm(id, Severity::High, T0 - 1_000_000 + n as i64 * 100));
+    }
+    h.set_budget(11_000);
+    let r = block_on(engine(&h).run_poll()).expect("poll");
+    assert!(r.stopped_for_budget, "{r:?}");
+    assert!(r.created > 0 && r.created < 450, "{r:?}");
+    let cursor = h.kvs_value(store::POLL_CURSOR).expect("cursor saved");
+    assert!(cursor["page"].is_string(), "{cursor}");
+    let health = block_on(store::read_health(&h)).expect("health");
+    assert!(health.backlog.active && health.backlog.processed > 0);
+    let mut rounds = 0;
+    loop {
+        let q = h.take_queue();
+        if q.is_empty() {
+            break;
+        }
+        for ev in q {
+            h.advance(ev.delay_in_seconds as i64 * 1000 + 1);
+            h.set_budget(11_000);
+            block_on(engine(&h).run_queue_message(&ev.body)).expect("continuation");
+        }
+        rounds += 1;
+        assert!(rounds < 20, "livelock");
+    }
+    assert!(rounds >= 1);
+    assert_eq!(h.issue_count(), 450);
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    assert_one_issue_each(&h, &refs);
+    let health = block_on(store::read_health(&h)).expect("health");
+    assert!(
+        !health.backlog.active && health.backlog.processed >= 450,
+        "{health:?}"
+    );
+}
+
+#[test]
+fn backlog_uses_bulk_creates_at_most_three_jira_requests_per_hundred() {
+    let h = TestHost::new(Workflow::default_simplified());
+    for n in 0..1000 {
+        h.add_finding(iasm(
+            &format!("fnd_{n:05}"),
+            Severity::High,
+            T0 - 2_000_000 + n * 100,
+        ));
+    }
+    let r = poll(&h);
+    assert_eq!(r.created, 1000, "{r:?}");
+    let ratio = r.jira_requests as f64 / r.created as f64;
+    assert!(
+        ratio <= 0.03,
+        "Jira requests per created finding: {ratio} ({r:?})"
+    );
+}
+
+#[test]
+fn persistent_failures_become_dead_letters_and_explicit_retry_revives_them() {
+    let h = TestHost::new(Workflow::default_simplified());
+    h.add_finding(iasm("fnd_1", Severity::High, T0 - 10_000));
+    h.w.borrow_mut().cataam.broken.insert("fnd_1".into());
+    let r = block_on(engine(&h).run_findings(&["fnd_1".into()])).expect("run");
+    assert_eq!(r.retried, 1);
+    let mut guard = 0;
+    while h.kvs_value(&store::dead_letter("fnd_1")).is_none() {
+        let q = h.take_queue();
+        assert!(
+            !q.is_empty(),
+            "a retry is always queued until the dead letter"
+        );
+        for ev in q {
+            h.advance(ev.delay_in_seconds as i64 * 1000);
+            block_on(engine(&h).run_queue_message(&ev.body)).expect("retry");
+        }
+        guard += 1;
+        assert!(guard < 10);
+    }
+    let dead = block_on(store::list_dead_letters(&h)).expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (
+            dead[0].finding_id.as_str(),
+            dead[0].code.as_str(),
+            dead[0].attempts
+        ),
+        ("fnd_1", "CATAAM_HTTP", 6)
+    );
+    assert!(h.kvs_value(&store::retry("fnd_1")).is_none());
+    // Queued retries no longer touch it; an explicit retry does.
+    h.w.borrow_mut().cataam.broken.clear();
+    let r = block_on(
+        engine(&h)
+            .run_queue_message(&serde_json::json!({ "type": "retry", "findingIds": ["fnd_1"] })),
+    )
+    .expect("q");
+    assert_eq!(r.created, 0);
+    let r = block_on(engine(&h).run_findings(&["fnd_1".into()])).expect("run");
+    assert_eq!(r.created, 1);
+    assert!(block_on(store::list_dead_letters(&h))
+        .expect("dl")
+        .is_empty());
+    let health = block_on(store::read_health(&h)).expect("health");
+    assert_eq!(health.dead_lettered, 1);
+}
+
+#[test]
+fn jira_outage_during_reconcile_is_retried_not_lost() {
+    let h = TestHost::new(Workflow::default_simplified());
+    h.add_finding(iasm("fnd_1", Severity::High, T0 - 10_000));
+    poll(&h);
+    let id = h.issue_for("fnd_1").expect("issue").id;
+    h.cataam_edit("fnd_1", |f| f.status = FindingStatus::Resolved);
+    h.w.borrow_mut().jira.broken_issue = Some(id.clone());
+    let r = block_on(engine(&h).run_findings(&["fnd_1".into()])).expect("run");
+    assert_eq!(r.errors.get("JIRA_HTTP"), Some(&1), "{r:?}");
+    h.w.borrow_mut().jira.broken_issue = None;
+    drain_queue(&h, 5);
+    let i = h.issue_for("fnd_1").expect("issue");
+    assert_eq!(h.w.borrow().jira.workflow.status(&i.status).cat, "done");
+}
+
+#[test]
+fn invalid_queue_messages_are_rejected() {
+    let h = TestHost::new(Workflow::default_simplified());
+    let e = block_on(engine(&h).run_queue_message(&serde_json::json!({ "type": "bogus" })))
+        .expect_err("invalid");
+    assert_eq!(e.code(), "INVALID_INPUT");
+    let e = block_on(engine(&h).run_queue_message(&serde_json::json!({ "type": "retry" })))
+        .expect_err("invalid");
+    assert_eq!(e.code(), "INVALID_INPUT");
+}
