@@ -28,9 +28,9 @@ export function frameHtml({ title, accountId, moduleKey, appTitle }) {
 }
 
 /** The `<script>` injected at the top of the Custom UI page's HTML. */
-export function bridgeScript({ accountId, moduleKey, context }) {
+export function bridgeScript({ accountId, moduleKey, context, nonce }) {
   const cfg = JSON.stringify({ accountId, moduleKey, context }).replace(/</g, '\\u003c');
-  return `<script>
+  return `<script${nonce ? ` nonce="${nonce}"` : ''}>
 (function () {
   var cfg = ${cfg};
   var flags = 0;
@@ -71,6 +71,33 @@ export function bridgeScript({ accountId, moduleKey, context }) {
   };
 })();
 </script>`;
+}
+
+/**
+ * The Content-Security-Policy Forge serves Custom UI with: same-origin scripts only (no inline
+ * scripts, no eval, no wasm), no inline styles, unless `permissions.content` relaxes them.
+ * The emulator's own bridge script is admitted by nonce.
+ */
+export function customUiCsp(permissions, nonce) {
+  const scripts = permissions?.content?.scripts ?? [];
+  const styles = permissions?.content?.styles ?? [];
+  const scriptSrc = ["'self'"];
+  if (scripts.includes('unsafe-inline')) scriptSrc.push("'unsafe-inline'");
+  else scriptSrc.push(`'nonce-${nonce}'`);
+  if (scripts.includes('unsafe-hashes')) scriptSrc.push("'unsafe-hashes'");
+  const styleSrc = ["'self'"];
+  if (styles.includes('unsafe-inline')) styleSrc.push("'unsafe-inline'");
+  return [
+    "default-src 'self'",
+    `script-src ${scriptSrc.join(' ')}`,
+    `style-src ${styleSrc.join(' ')}`,
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "frame-ancestors 'self'",
+  ].join('; ');
 }
 
 /** Inserts the bridge script before any other script of an HTML document. */

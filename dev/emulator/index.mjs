@@ -14,7 +14,7 @@ import { StateStore } from './store.mjs';
 import { Kvs } from './kvs.mjs';
 import { loadManifest, INTERVAL_SECONDS } from './manifest.mjs';
 import { FunctionPool, TimeoutError } from './pool.mjs';
-import { frameHtml, bridgeScript, injectBridge, MIME } from './admin.mjs';
+import { frameHtml, bridgeScript, injectBridge, customUiCsp, MIME } from './admin.mjs';
 
 /** Default invocation deadlines per module kind, in ms. */
 export const DEFAULT_DEADLINES = { resolver: 25_000, webtrigger: 55_000, scheduledTrigger: 55_000, consumer: 55_000, trigger: 25_000 };
@@ -562,11 +562,17 @@ export async function startEmulator(options = {}) {
       return sendJson(res, 404, { message: 'not found' });
     }
     const ext = extname(file) || '.html';
+    const nonce = randomBytes(12).toString('base64');
     if (ext === '.html') {
-      const script = bridgeScript({ accountId, moduleKey: module.key, context: frontendContext(accountId, module) });
+      const script = bridgeScript({ accountId, moduleKey: module.key, context: frontendContext(accountId, module), nonce });
       data = Buffer.from(injectBridge(data.toString('utf8'), script));
     }
-    res.writeHead(200, { 'content-type': MIME[ext] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': MIME[ext] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+      'content-security-policy': customUiCsp(manifest.raw.permissions, nonce),
+      'x-content-type-options': 'nosniff',
+    });
     res.end(data);
   }
 
