@@ -338,7 +338,8 @@ describe('conformance of the custom workflow, rate limits and faults', () => {
 
   test('429 answers carry Jira headers and an ErrorCollection', async () => {
     loadSpec();
-    const { sim, call } = await startChecked({ rateLimits: { burst: { capacity: 2, refillPerSecond: 1 } } });
+    const frozen = Date.parse('2026-12-01T10:00:00Z'); // a still clock: no refill between the calls
+    const { sim, call } = await startChecked({ now: () => frozen, rateLimits: { burst: { capacity: 2, refillPerSecond: 1 } } });
     try {
       const statuses = [];
       let last;
