@@ -53,7 +53,7 @@ await esbuild.build({
 });
 // A probe bundle of just the wasm loader, for the cold-start figure (not deployed).
 await esbuild.build({
-  entryPoints: [join(root, 'forge/wasm.js')], outfile: join(root, 'build/probe/wasm.js'), bundle: true,
+  entryPoints: [join(root, 'forge/wasm.js')], outfile: join(root, 'build/probe/wasm.cjs'), bundle: true,
   platform: 'node', format: 'cjs', target: 'node22', loader: { '.wasm': 'binary' }, logLevel: 'error',
 });
 writeFileSync(join(appDir, 'package.json'), JSON.stringify({ type: 'commonjs', private: true }, null, 2) + '\n');

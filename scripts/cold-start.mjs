@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const t0 = performance.now();
-const loader = createRequire(import.meta.url)(join(root, 'build/probe/wasm.js'));
+const loader = createRequire(import.meta.url)(join(root, 'build/probe/wasm.cjs'));
 const version = loader.core().version();
 const coldStartMs = performance.now() - t0;
 console.log(JSON.stringify({ coldStartMs, version }));
