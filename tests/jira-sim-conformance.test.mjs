@@ -220,6 +220,14 @@ describe('Jira simulator conforms to the Jira REST v3 spec', () => {
     assert.equal((await call('POST', `/rest/api/3/issue/${key}/transitions`, { transition: { id: '999' } })).status, 400);
     assert.equal((await call('POST', `/rest/api/3/issue/${key}/transitions`, {})).status, 400);
     assert.equal((await call('POST', `/rest/api/3/issue/${key}/transitions`, { transition: { id: '11' }, fields: { resolution: { name: 'Done' } } })).status, 400);
+    const history = await call('GET', `/rest/api/3/issue/${key}/changelog?maxResults=1`);
+    assert.equal(history.status, 200);
+    assert.equal(history.body.total, 1);
+    assert.deepEqual(history.body.values[0].items.map((i) => i.field), ['status', 'resolution']);
+    assert.equal(history.body.values[0].author.accountType, 'app');
+    assert.equal((await call('GET', '/rest/api/3/issue/SEC-9999/changelog')).status, 404);
+    const expanded = await call('GET', `/rest/api/3/issue/${key}?expand=changelog,transitions`);
+    assert.equal(expanded.body.changelog.histories.length, 1);
     assert.equal((await call('GET', '/rest/api/3/issue/SEC-9999/transitions')).status, 404);
     assert.equal((await call('POST', '/rest/api/3/issue/SEC-9999/transitions', { transition: { id: '11' } })).status, 404);
   });
@@ -292,6 +300,7 @@ describe('Jira simulator conforms to the Jira REST v3 spec', () => {
     assert.deepEqual(sts.body.map((s) => s.statusCategory), ['TODO', 'DONE']);
     assert.equal((await call('GET', '/rest/api/3/statuses')).status, 400);
     assert.ok((await call('GET', '/rest/api/3/issuetype')).body.some((t) => t.name === 'Bug'));
+    assert.deepEqual((await call('GET', '/rest/api/3/statuscategory')).body.map((c) => c.key), ['undefined', 'new', 'indeterminate', 'done']);
   });
 
   test('unknown routes answer 404 with Jira error shape', async () => {

@@ -447,6 +447,10 @@ function buildRoutes(state, base) {
   add('GET', '/rest/api/3/issue/{issueIdOrKey}/comment', ({ params, query }) =>
     ok(state.listComments(params.issueIdOrKey, { startAt: query.get('startAt'), maxResults: query.get('maxResults') ?? 100, orderBy: query.get('orderBy') })));
   add('POST', '/rest/api/3/issue/{issueIdOrKey}/comment', ({ actor, params, body }) => ok(state.addComment(actor, params.issueIdOrKey, body), 201));
+  add('GET', '/rest/api/3/issue/{issueIdOrKey}/changelog', ({ params, query }) => {
+    const rec = state.getIssue(params.issueIdOrKey);
+    return ok(pageBean(`${base()}/rest/api/3/issue/${rec.id}/changelog`, state.historiesJson(rec), page(query, { defaultMax: 100, cap: 100 })));
+  });
   add('GET', '/rest/api/3/issue/{issueIdOrKey}/properties', ({ params }) => ok(state.propertyKeys(params.issueIdOrKey)));
   add('GET', '/rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}', ({ params }) => ok(state.getProperty(params.issueIdOrKey, params.propertyKey)));
   add('PUT', '/rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}', ({ actor, params, raw, body }) => {
@@ -488,6 +492,10 @@ function buildRoutes(state, base) {
   add('GET', '/rest/api/3/priority', () => ok(priorities()));
   add('GET', '/rest/api/3/issuetype', () => ok(state.catalogues.issueTypes.map((t) => state.issueTypeJson(t))));
   add('GET', '/rest/api/3/status', () => ok(state.statuses.map((s) => state.statusJson(s))));
+  add('GET', '/rest/api/3/statuscategory', () => ok([
+    { self: `${base()}/rest/api/3/statuscategory/1`, id: 1, key: 'undefined', colorName: 'medium-gray', name: 'No Category' },
+    ...['new', 'indeterminate', 'done'].map((k) => state.categoryJson(k)),
+  ]));
   add('GET', '/rest/api/3/statuses', ({ query }) => {
     const ids = list(query, 'id');
     if (!ids.length) throw new JiraError(400, ["The query parameter 'id' is required."]);

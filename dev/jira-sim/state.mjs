@@ -245,11 +245,19 @@ export function createState(o) {
     const expand = String(opt.expand ?? '').split(',').map((s) => s.trim());
     if (expand.includes('transitions')) out.transitions = transitionsJson(rec, {}).transitions;
     if (expand.includes('changelog')) {
-      const histories = (rec.changelog ?? []).map((h) => ({ id: h.id, author: userDetails(h.author), created: jiraTime(h.created), items: h.items.map((i) => ({ ...i })) }));
+      const histories = historiesJson(rec);
       out.changelog = { startAt: 0, maxResults: histories.length, total: histories.length, histories };
     }
     return out;
   };
+
+  /** The issue's change history (oldest first), as Jira's Changelog objects. */
+  // The spec types ChangeDetails values as (non-nullable) strings: empty sides are left out here,
+  // while product events keep them as null like Forge's payloads.
+  const historiesJson = (rec) => (rec.changelog ?? []).map((h) => ({
+    id: h.id, author: userDetails(h.author), created: jiraTime(h.created),
+    items: h.items.map((i) => Object.fromEntries(Object.entries(i).filter(([, v]) => v !== null))),
+  }));
 
   // ---------- transitions ----------
   function transitionsJson(rec, { expandFields = false, transitionId } = {}) {
@@ -792,6 +800,7 @@ export function createState(o) {
     set indexLagMs(v) { indexLagMs = v; },
     lookupIssue, getIssue, workflowOf, projectOf,
     userJson, statusJson, priorityJson, resolutionJson, projectJson, issueTypeJson, issueJson, transitionsJson, fieldValues,
+    categoryJson, historiesJson,
     createIssue, createIssues, editIssue, deleteIssue, transitionIssue, addComment, listComments,
     setProperty, getProperty, deleteProperty, propertyKeys, search,
     allIssues: () => [...issues.values()],
