@@ -9,6 +9,8 @@ export const QUEUE_KEY = 'cataam-sync';
 export const WEBTRIGGER_KEY = 'cataam-push';
 
 const queue = new Queue({ key: QUEUE_KEY });
+/** Largest page a KVS query may ask for (the platform rejects more with LIST_QUERY_LIMIT_EXCEEDED). */
+const KVS_QUERY_MAX = 20;
 
 /** Maps an SDK failure to the `{ code, message }` shape the core expects (no values, no secrets). */
 function hostError(where, err) {
@@ -76,7 +78,9 @@ export function createHost() {
     },
     async kvsQuery(prefix, cursor, limit) {
       try {
-        let q = kvs.query().where('key', WhereConditions.beginsWith(prefix)).limit(limit);
+        // Forge answers at most KVS_QUERY_MAX results per page; the caller follows nextCursor.
+        const pageSize = Math.max(1, Math.min(limit, KVS_QUERY_MAX));
+        let q = kvs.query().where('key', WhereConditions.beginsWith(prefix)).limit(pageSize);
         if (cursor) q = q.cursor(cursor);
         const page = await q.getMany();
         return {
