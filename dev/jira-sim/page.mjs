@@ -45,7 +45,7 @@ document.addEventListener('submit', (e) => {
 document.getElementById('as').addEventListener('change', (e) => { const u = new URL(location.href); u.searchParams.set('as', e.target.value); location.href = u.toString(); });
 `;
 
-function controls(state, rec, as) {
+function controls(state, rec) {
   const wf = state.workflowOf(rec);
   const humans = [...state.users.values()].filter((u) => u.accountType !== 'app');
   const k = esc(rec.key);
@@ -61,10 +61,10 @@ function controls(state, rec, as) {
   const assign = `<form data-action="assign" data-key="${k}" data-testid="assign-${k}"><select name="assignee" aria-label="Assignee"><option value="">Unassigned</option>${humans.map((u) => `<option value="${esc(u.accountId)}"${u.accountId === rec.assignee ? ' selected' : ''}>${esc(u.displayName)}</option>`).join('')}</select><button type="submit">Assign</button></form>`;
   const due = `<form data-action="duedate" data-key="${k}" data-testid="duedate-${k}"><input type="date" name="duedate" value="${esc(rec.duedate ?? '')}" aria-label="Due date"><button type="submit">Set due date</button></form>`;
   const comment = `<form data-action="comment" data-key="${k}" data-testid="comment-${k}"><input name="comment" placeholder="Add a comment" aria-label="Comment"><button type="submit">Comment</button></form>`;
-  return { transitions, assign, due, comment, as };
+  return { transitions, assign, due, comment };
 }
 
-function shell(state, title, as, body, query) {
+function shell(state, title, as, body) {
   const humans = [...state.users.values()].filter((u) => u.accountType !== 'app');
   const projectLinks = state.projects.map((p) => `<a href="/?project=${esc(p.key)}&as=${esc(as)}">${esc(p.key)} — ${esc(p.name)}</a>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} — Jira simulator</title><style>${STYLE}</style></head>
@@ -89,8 +89,8 @@ export function renderPage(state, { pathname, query }) {
   if (pathname.startsWith('/browse/')) {
     const key = decodeURIComponent(pathname.slice('/browse/'.length));
     const rec = state.lookupIssue(key);
-    if (!rec) return shell(state, `Issue ${key} does not exist`, as, '<p>Issue does not exist.</p>', query);
-    const c = controls(state, rec, as);
+    if (!rec) return shell(state, `Issue ${key} does not exist`, as, '<p>Issue does not exist.</p>');
+    const c = controls(state, rec);
     const comments = rec.comments.map((cm) => `<div class="comment"><b>${esc(name(cm.author))}</b> <small>${esc(new Date(cm.created).toISOString())}</small><p>${esc(adfToText(cm.body)).replace(/\n/g, '<br>')}</p></div>`).join('');
     const body = `<p><a href="/?project=${esc(state.projectOf(rec).key)}&as=${esc(as)}">← ${esc(state.projectOf(rec).name)}</a></p>
 <table><tbody>
@@ -104,12 +104,12 @@ export function renderPage(state, { pathname, query }) {
 </tbody></table>
 <h2>Description</h2><p data-testid="description">${esc(rec.description ? adfToText(rec.description) : '').replace(/\n/g, '<br>')}</p>
 <h2>Comments</h2><div data-testid="comments">${comments || '<p>No comments yet.</p>'}</div>`;
-    return shell(state, `${rec.key}: ${rec.summary}`, as, body, query);
+    return shell(state, `${rec.key}: ${rec.summary}`, as, body);
   }
 
   const project = state.projects.find((p) => p.key === String(query.get('project') ?? '').toUpperCase()) ?? state.projects[0];
   const rows = state.allIssues().filter((rec) => rec.projectId === project.id).sort((a, b) => Number(b.id) - Number(a.id)).map((rec) => {
-    const c = controls(state, rec, as);
+    const c = controls(state, rec);
     const k = esc(rec.key);
     return `<tr data-testid="issue-row-${k}"><td><a href="/browse/${k}?as=${esc(as)}">${k}</a></td><td>${esc(rec.summary)}</td><td>${statusCell(rec)}</td>
 <td data-testid="assignee-${k}">${esc(name(rec.assignee))}</td><td data-testid="duedate-value-${k}">${esc(rec.duedate ?? '—')}</td><td>${labels(rec)}</td><td>${esc(priority(rec))}</td>
@@ -117,5 +117,5 @@ export function renderPage(state, { pathname, query }) {
   }).join('\n');
   const body = `<table><thead><tr><th>Key</th><th>Summary</th><th>Status</th><th>Assignee</th><th>Due</th><th>Labels</th><th>Priority</th><th>Actions</th></tr></thead>
 <tbody>${rows || '<tr><td colspan="8">No issues yet.</td></tr>'}</tbody></table>`;
-  return shell(state, `${project.name} (${project.key})`, as, body, query);
+  return shell(state, `${project.name} (${project.key})`, as, body);
 }
