@@ -160,11 +160,12 @@ export async function startEmulator(options = {}) {
     const id = randomUUID();
     const timeoutMs = deadlineFor(kind, functionKey);
     const startedAt = Date.now();
-    const record = { id, kind, functionKey, moduleKey, startedAt, durationMs: 0, ok: false, error: null, timedOut: false, peakRssMb: null, peakHeapMb: null };
+    const record = { id, kind, functionKey, moduleKey, startedAt, durationMs: 0, waitMs: 0, ok: false, error: null, timedOut: false, peakRssMb: null, peakHeapMb: null };
     running.set(id, { principal });
+    const timing = {};
     let value;
     try {
-      const msg = await poolFor(functionKey).run({ id, functionKey, moduleKey, principal }, args, timeoutMs);
+      const msg = await poolFor(functionKey).run({ id, functionKey, moduleKey, principal }, args, timeoutMs, timing);
       record.metrics = msg.metrics;
       record.peakHeapMb = msg.peakHeapMb;
       record.peakRssMb = msg.rssMb;
@@ -183,7 +184,10 @@ export async function startEmulator(options = {}) {
       log('warn', `emulator: ${functionKey} (${moduleKey}) failed: ${e.message}`);
     } finally {
       running.delete(id);
-      record.durationMs = Date.now() - startedAt;
+      const end = Date.now();
+      const runStart = timing.runStart ?? end;
+      record.waitMs = runStart - startedAt;
+      record.durationMs = end - runStart;
       invocations.push(record);
       if (invocations.length > MAX_RECORDS) invocations.splice(0, invocations.length - MAX_RECORDS);
     }

@@ -57,10 +57,11 @@ class Container {
   }
 
   /** Runs one invocation; resolves with the worker's result message. */
-  async run(invocation, args, timeoutMs) {
+  async run(invocation, args, timeoutMs, timing = {}) {
     await this.ready;
     // The clock starts when the container takes the invocation (a cold start is not billed).
-    invocation = { ...invocation, deadline: Date.now() + timeoutMs };
+    timing.runStart = Date.now();
+    invocation = { ...invocation, deadline: timing.runStart + timeoutMs };
     let timer;
     const result = new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
@@ -121,13 +122,16 @@ export class FunctionPool {
     else this.idle.push(c);
   }
 
-  /** Runs `args` through the handler in a free container within `timeoutMs`. */
-  async run(invocation, args, timeoutMs) {
+  /**
+   * Runs `args` through the handler in a free container within `timeoutMs`; sets
+   * `timing.runStart` when a (warm) container takes the invocation.
+   */
+  async run(invocation, args, timeoutMs, timing = {}) {
     if (this.closed) throw new Error('emulator closed');
     const c = await this.acquire();
     this.busy.add(c);
     try {
-      return await c.run(invocation, args, timeoutMs);
+      return await c.run(invocation, args, timeoutMs, timing);
     } catch (e) {
       // Timed out, crashed or failed to load: the container is useless; the next call gets a
       // fresh one (which retries the load).
