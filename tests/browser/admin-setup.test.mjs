@@ -3,8 +3,8 @@
 // page → Test Connection → pick the project → Generate the shared secret (shown once) → paste it
 // into the CATAAM console → Save (the web trigger URL appears in CATAAM) → Re-register. Then the
 // health panel fills as findings sync, a finding resolved in the CATAAM console reaches Done in
-// Jira through the push (the scheduler is off), a dead letter is retried, and revoking the key
-// in CATAAM shows "API key rejected". Screenshots of every state go to test-results/screenshots/.
+// Jira through the push (the scheduler is off), a finding Jira keeps refusing becomes a dead
+// letter and is retried, and revoking the key in CATAAM shows "API key rejected". Screenshots of every state go to test-results/screenshots/.
 //
 // The steps share one stack and one browser and run in order.
 import { after, before, test } from 'node:test';
@@ -21,7 +21,14 @@ const my = {}; // values carried from step to step
 
 before(async () => {
   await ensureBuilt();
-  stack = await startStack({ autoSetup: false, findings: 16, seed: 11, schedulerSpeedup: 0 });
+  // timeScale: queue delays (retry back-off) run 1000× faster, so a dead letter takes milliseconds.
+  stack = await startStack({
+    autoSetup: false,
+    findings: 16,
+    seed: 11,
+    schedulerSpeedup: 0,
+    emulator: { timeScale: 0.001 },
+  });
   browser = await launch({ width: 1280, height: 900 });
   admin = await browser.page();
   cataamTab = await browser.page();
@@ -241,33 +248,34 @@ test('Resolving a finding in the CATAAM console moves its Jira issue to Done thr
   await screenshot(admin, '11-health-after-push');
 });
 
-test('Dead letters: a finding Jira refuses is listed, and Retry syncs it once fixed', async () => {
-  // An admin mistypes the priority for Low findings: Jira refuses those creates (400), which is
-  // not retryable, so they become dead letters.
-  const low = stack.cataam.createFinding({ kind: 'IASM', severity: 'LOW' });
-  await app.locator('#priority-low').fill('Urgentish');
-  await app.locator('#save').click();
-  await app.locator('#save-result .section-message').filter({ hasText: 'Settings saved' }).waitFor();
-  await syncAndWait();
+test('Dead letters: a finding Jira keeps refusing is listed, and Retry syncs it', async () => {
+  // Jira answers 429 to everything while the poll runs: the new finding is retried through the
+  // queue (delays scaled down by the emulator's timeScale) until it becomes a dead letter.
+  const finding = stack.cataam.createFinding({ kind: 'IASM', severity: 'HIGH' });
+  stack.jira.setFaults({ seed: 1, rate429Rate: 1 });
+  try {
+    await syncAndWait();
+  } finally {
+    stack.jira.setFaults(null);
+  }
   await refreshHealth();
-  const row = app.locator(`#dead-rows li[data-finding="${low.id}"]`);
+  const row = app.locator(`#dead-rows li[data-finding="${finding.id}"]`);
   await row.waitFor();
-  assert.match(await row.innerText(), /attempt/);
+  assert.match(await row.innerText(), /JIRA_RATE_LIMITED · \d+ attempts/);
+  assert.equal(await app.locator('#dead-empty').isVisible(), false);
   await screenshot(admin, '12-dead-letter');
 
-  await app.locator('#priority-low').fill('Low');
-  await app.locator('#save').click();
-  await app.locator('#save-result .section-message').filter({ hasText: 'Settings saved' }).waitFor();
-  await row.getByRole('button', { name: `Retry ${low.id}` }).click();
+  await row.getByRole('button', { name: `Retry ${finding.id}` }).click();
   await until(
     async () => {
       await stack.emulator.idle();
-      return stack.jira.issues().some((i) => i.properties?.['cataam.finding']?.findingId === low.id);
+      return stack.jira.issues().some((i) => i.properties?.['cataam.finding']?.findingId === finding.id);
     },
-    { what: 'the retried finding to get its issue' },
+    { what: 'the retried finding to get its Jira issue' },
   );
   await refreshHealth();
-  assert.equal(await app.locator(`#dead-rows li[data-finding="${low.id}"]`).count(), 0, 'no longer dead');
+  assert.equal(await row.count(), 0, 'no longer a dead letter');
+  assert.match(await app.locator('#activity-rows').innerText(), new RegExp(finding.id));
 });
 
 test('Revoking the key in CATAAM shows "API key rejected" in the health panel', async () => {

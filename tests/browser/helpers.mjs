@@ -52,7 +52,7 @@ export async function launch({ width = 1280, height = 900 } = {}) {
     locale: 'en-US',
     timezoneId: 'UTC',
   });
-  context.setDefaultTimeout(15_000);
+  context.setDefaultTimeout(30_000);
   const errors = [];
   const watch = (page) => {
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
