@@ -238,6 +238,7 @@ pub struct Engine<'h, H: Host> {
     report: RefCell<RunReport>,
     activity: RefCell<Vec<store::Activity>>,
     retries: RefCell<Vec<(String, u32)>>,
+    deferred: RefCell<Vec<String>>,
     last_error: RefCell<Option<String>>,
 }
 
@@ -255,6 +256,7 @@ impl<'h, H: Host> Engine<'h, H> {
             report: RefCell::new(RunReport::default()),
             activity: RefCell::new(vec![]),
             retries: RefCell::new(vec![]),
+            deferred: RefCell::new(vec![]),
             last_error: RefCell::new(None),
         }
     }
@@ -600,7 +602,7 @@ impl<'h, H: Host> Engine<'h, H> {
         for chunk in ids.chunks(PAGE_LIMIT as usize) {
             if self.out_of_budget() {
                 for id in chunk {
-                    self.schedule_retry_no_attempt(id, 0);
+                    self.defer(id);
                 }
                 continue;
             }
@@ -693,7 +695,7 @@ impl<'h, H: Host> Engine<'h, H> {
         for wave in work.chunks(CONCURRENCY) {
             if self.out_of_budget() {
                 for (i, _) in wave {
-                    self.schedule_retry_no_attempt(&items[*i].finding.id, 0);
+                    self.defer(&items[*i].finding.id);
                 }
                 continue;
             }
@@ -833,6 +835,12 @@ impl<'h, H: Host> Engine<'h, H> {
         let now = self.host.now_ms();
         let mut to_create: Vec<Finding> = vec![];
         for wave in findings.chunks(25) {
+            if self.out_of_budget() {
+                for f in wave {
+                    self.defer(&f.id);
+                }
+                continue;
+            }
             let got = join_all(wave.iter().map(|f| {
                 let k = store::create_lock(&f.id);
                 let v = serde_json::to_value(CreateLock { at: now }).unwrap_or(Value::Null);
@@ -865,10 +873,11 @@ impl<'h, H: Host> Engine<'h, H> {
         let batches: Vec<&[Finding]> = to_create.chunks(BULK_SIZE).collect();
         for wave in batches.chunks(4) {
             if self.out_of_budget() {
-                // Locks stay; recovery adopts or re-creates later.
+                // Nothing was sent for these: release their locks and defer them.
                 for b in wave {
                     for f in b.iter() {
-                        self.schedule_retry_no_attempt(&f.id, 0);
+                        self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                        self.defer(&f.id);
                     }
                 }
                 continue;
@@ -1266,7 +1275,13 @@ impl<'h, H: Host> Engine<'h, H> {
         Ok(())
     }
 
-    /// Re-queues an item without counting an attempt (budget stop, pending create).
+    /// Defers an item for lack of time (no attempt counted): it is re-queued as a retry message
+    /// (delay 0) when the run ends, so a scan's cursor may advance past it without losing it.
+    fn defer(&self, finding_id: &str) {
+        self.deferred.borrow_mut().push(finding_id.into());
+    }
+
+    /// Re-queues an item without counting an attempt (pending create).
     fn schedule_retry_no_attempt(&self, finding_id: &str, delay: u32) {
         self.retries.borrow_mut().push((finding_id.into(), delay));
     }
@@ -1286,6 +1301,13 @@ impl<'h, H: Host> Engine<'h, H> {
     }
 
     async fn flush_retries(&self) -> Result<(), EngineError> {
+        let deferred: Vec<String> = self.deferred.borrow_mut().drain(..).collect();
+        if !deferred.is_empty() {
+            self.bump(|r| r.stopped_for_budget = true);
+        }
+        for id in deferred {
+            self.schedule_retry_no_attempt(&id, 0);
+        }
         let mut by_delay: BTreeMap<u32, Vec<String>> = BTreeMap::new();
         for (id, d) in self.retries.borrow_mut().drain(..) {
             let v = by_delay.entry(d.min(900)).or_default();

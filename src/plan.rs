@@ -143,7 +143,7 @@ pub fn base_after_create(f: &Finding, issue_id: &str, issue_key: &str) -> Link {
         finding_version: f.updated_at.clone(),
         jira_category: Category::New,
         jira_wont_do: false,
-        content_fp: adf::render(f).fingerprint(),
+        content_fp: adf::fingerprint(f),
         due_hash: adf::short_hash(f.due_date.as_deref()),
         assignee_hash: adf::short_hash(None),
         issue_deleted: false,
@@ -215,11 +215,10 @@ pub fn plan(
     nb.issue_deleted = false;
 
     // Owned content (CATAAM → Jira), only when its fingerprint changed.
-    let content = adf::render(finding);
-    let fp = content.fingerprint();
+    let fp = adf::fingerprint(finding);
     if fp != base.content_fp {
-        let labels_add: Vec<String> = content
-            .labels
+        let labels = adf::labels(finding);
+        let labels_add: Vec<String> = labels
             .iter()
             .filter(|l| !issue.labels.contains(l))
             .cloned()
@@ -227,7 +226,7 @@ pub fn plan(
         let labels_remove: Vec<String> = issue
             .labels
             .iter()
-            .filter(|l| adf::is_owned_label(l) && !content.labels.contains(l))
+            .filter(|l| adf::is_owned_label(l) && !labels.contains(l))
             .cloned()
             .collect();
         actions.push(Action::UpdateContent {

@@ -258,16 +258,21 @@ fn rate_limits_honour_retry_after() {
 #[test]
 fn budget_stop_saves_progress_and_continues_through_the_queue() {
     let h = TestHost::new(Workflow::default_simplified());
-    let ids: Vec<String> = (0..450).map(|n| format!("fnd_{n:04}")).collect();
+    let ids: Vec<String> = (0..250).map(|n| format!("fnd_{n:04}")).collect();
     for (n, id) in ids.iter().enumerate() {
         h.add_finding(iasm(id, Severity::High, T0 - 1_000_000 + n as i64 * 100));
     }
-    h.set_budget(11_000);
+    h.set_budget(10_000);
     let r = block_on(engine(&h).run_poll()).expect("poll");
     assert!(r.stopped_for_budget, "{r:?}");
-    assert!(r.created > 0 && r.created < 450, "{r:?}");
+    assert!(r.created < 250, "{r:?}");
+    // Progress is saved: the cursor points at the next page, and the deferred items of the
+    // first page plus a continuation are queued; no create lock is left behind.
     let cursor = h.kvs_value(store::POLL_CURSOR).expect("cursor saved");
     assert!(cursor["page"].is_string(), "{cursor}");
+    let q: Vec<_> = h.w.borrow().queue.clone();
+    assert!(q.iter().any(|e| e.body["type"] == "continue"), "{q:?}");
+    assert!(h.kvs_dump().keys().all(|k| !k.starts_with("lock:create:")));
     let health = block_on(store::read_health(&h)).expect("health");
     assert!(health.backlog.active && health.backlog.processed > 0);
     let mut rounds = 0;
@@ -278,19 +283,19 @@ fn budget_stop_saves_progress_and_continues_through_the_queue() {
         }
         for ev in q {
             h.advance(ev.delay_in_seconds as i64 * 1000 + 1);
-            h.set_budget(11_000);
+            h.set_budget(10_000);
             block_on(engine(&h).run_queue_message(&ev.body)).expect("continuation");
         }
         rounds += 1;
         assert!(rounds < 20, "livelock");
     }
     assert!(rounds >= 1);
-    assert_eq!(h.issue_count(), 450);
+    assert_eq!(h.issue_count(), 250);
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     assert_one_issue_each(&h, &refs);
     let health = block_on(store::read_health(&h)).expect("health");
     assert!(
-        !health.backlog.active && health.backlog.processed >= 450,
+        !health.backlog.active && health.backlog.processed >= 250,
         "{health:?}"
     );
 }
@@ -298,7 +303,7 @@ fn budget_stop_saves_progress_and_continues_through_the_queue() {
 #[test]
 fn backlog_uses_bulk_creates_at_most_three_jira_requests_per_hundred() {
     let h = TestHost::new(Workflow::default_simplified());
-    for n in 0..1000 {
+    for n in 0..600 {
         h.add_finding(iasm(
             &format!("fnd_{n:05}"),
             Severity::High,
@@ -306,7 +311,7 @@ fn backlog_uses_bulk_creates_at_most_three_jira_requests_per_hundred() {
         ));
     }
     let r = poll(&h);
-    assert_eq!(r.created, 1000, "{r:?}");
+    assert_eq!(r.created, 600, "{r:?}");
     let ratio = r.jira_requests as f64 / r.created as f64;
     assert!(
         ratio <= 0.03,

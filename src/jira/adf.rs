@@ -32,17 +32,27 @@ pub struct Content {
     pub labels: Vec<String>,
 }
 
-impl Content {
-    /// Short fingerprint of the owned content (stored in the base, never the content itself).
-    pub fn fingerprint(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(self.summary.as_bytes());
-        h.update([0]);
-        h.update(self.description.to_string().as_bytes());
-        h.update([0]);
-        h.update(self.labels.join(",").as_bytes());
-        hex::encode(&h.finalize()[..8])
-    }
+/// Version of the rendering; bump it to rewrite every issue's owned content once.
+pub const RENDER_VERSION: u32 = 1;
+
+/// Short fingerprint of a finding's owned content (stored in the base, never the content
+/// itself). Hashes the inputs of [`render`], so it is cheap and needs no rendering.
+pub fn fingerprint(f: &Finding) -> String {
+    let inputs = serde_json::json!([
+        RENDER_VERSION,
+        f.kind,
+        f.severity,
+        f.title,
+        f.description,
+        f.remediation,
+        f.compliance_controls,
+        f.mitre,
+        f.asset,
+        f.compliance,
+        f.url,
+    ]);
+    let d = Sha256::digest(inputs.to_string().as_bytes());
+    hex::encode(&d[..8])
 }
 
 /// `true` when the label is one the app owns.
