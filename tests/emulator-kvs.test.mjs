@@ -179,3 +179,16 @@ test('fault hook answers deterministic 500s the SDK surfaces as errors', async (
   assert.ok(failed.length > 2 && failed.length < 18, `some but not all fail (${failed.length})`);
   assert.ok(failed.every((x) => x.error.code === 'INTERNAL_SERVER_ERROR' && x.error.status === 500));
 });
+
+test('OVERRIDE with returnValue answers the previous or the latest item', async (t) => {
+  const { run } = await setup(t);
+  const r = await run([
+    { op: 'set', key: 'v', value: 1 },
+    { op: 'set', key: 'v', value: 2, options: { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS' } },
+    { op: 'set', key: 'v', value: 3, options: { keyPolicy: 'OVERRIDE', returnValue: 'LATEST' } },
+    { op: 'set', key: 'fresh', value: 1, options: { keyPolicy: 'OVERRIDE', returnValue: 'PREVIOUS' } },
+  ]);
+  assert.deepEqual([r[1].value.key, r[1].value.value], ['v', 1]);
+  assert.deepEqual([r[2].value.key, r[2].value.value], ['v', 3]);
+  assert.equal(r[3].undef, true, 'no previous item');
+});

@@ -101,7 +101,7 @@ test('deadlines: remaining time is reported, and an overrunning invocation is ki
   await assert.rejects(platform.invokeResolver('spin', { ms: 60_000 }, {}), /timed out/, 'even a CPU-bound handler is stopped');
   const timedOut = platform.invocations.filter((i) => i.timedOut);
   assert.equal(timedOut.length, 2);
-  assert.ok(timedOut.every((i) => !i.ok && i.durationMs < 20_000), 'cut short long before the handler would end');
+  assert.ok(timedOut.every((i) => !i.ok && i.durationMs >= 400 && i.durationMs < 20_000), 'ran for its deadline, then was cut short');
   assert.equal(await platform.invokeResolver('sleep', { ms: 1 }, {}), 'woke', 'a fresh container serves the next call');
 });
 
