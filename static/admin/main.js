@@ -31,7 +31,7 @@ const MAX_PROJECT_PAGES = 200;
 const HEALTH_FAST_MS = 3000;
 const HEALTH_SLOW_MS = 15000;
 /** Most activity rows shown. */
-const ACTIVITY_ROWS = 20;
+const ACTIVITY_ROWS = 10;
 
 const $ = (id) => document.getElementById(id);
 
@@ -574,6 +574,10 @@ function renderHealth(health) {
   lozenge.className = `lozenge lozenge-${view.tone}`;
   lozenge.textContent = view.label;
   lozenge.dataset.state = view.state;
+  if (view.state === 'key_rejected' || view.state === 'unreachable') {
+    // An earlier "Connected ✓" from Test Connection no longer holds.
+    if ($('connected-badge')) show($('test-result'));
+  }
   const detail = health.connection?.message;
   const text = $('health-connection-text');
   if (view.tone === 'removed' || view.tone === 'moved') {

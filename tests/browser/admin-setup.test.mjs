@@ -288,6 +288,7 @@ test('Revoking the key in CATAAM shows "API key rejected" in the health panel', 
   await syncAndWait();
   await refreshHealth();
   await app.locator('#health-connection[data-state="key_rejected"]').waitFor();
+  assert.equal(await app.locator('#connected-badge').count(), 0, 'the stale Connected badge is gone');
   assert.match(await app.locator('#health-connection').innerText(), /^api key rejected$/i);
   assert.match(await app.locator('#health-connection-text').innerText(), /Org Settings → Integrations → API Keys/);
   await screenshot(admin, '13-key-rejected');
