@@ -434,3 +434,54 @@ fn secrets_never_reach_logs_answers_or_storage() {
     assert!(!text.contains(OLD_SECRET));
     assert!(!h.logs.borrow().is_empty());
 }
+
+/// A configured installation (settings with a project, an API key, the shared secret) whose
+/// CATAAM answers every finding read with `status`.
+fn configured_with_cataam(status: u16) -> FakeHost {
+    let h = host();
+    let s = Settings {
+        project_id: Some("10000".into()),
+        ..Settings::default()
+    };
+    h.put(store::SETTINGS, serde_json::to_value(&s).unwrap());
+    h.put_secret(cataam_jira::settings::SECRET_API_KEY, "cataam_test_key");
+    h.set_cataam(move |_| {
+        Ok(admin_fake::http(
+            status,
+            json!({"error": {"code": "X", "message": "x"}}),
+        ))
+    });
+    h
+}
+
+#[test]
+fn end_to_end_through_the_engine() {
+    use cataam_jira::push::handle_push;
+    // Finding unknown to CATAAM: reconciled (skipped) → 202, push time recorded for the health panel.
+    let h = configured_with_cataam(404);
+    let b = body("evt_e1", &["fnd_gone"]);
+    let resp = block_on(handle_push(&h, &signed(&h, SECRET, "evt_e1", &b, 0)));
+    assert_eq!(resp.status_code, 202, "{}", resp.body);
+    assert!(h
+        .cataam_log
+        .borrow()
+        .iter()
+        .any(|r| r.url.ends_with("/api/v1/findings/fnd_gone")));
+    let health = block_on(store::read_health(&h)).unwrap();
+    assert_eq!(health.last_push_at, Some(h.now.get()));
+
+    // CATAAM rejects the app's key: authentic push, but nothing can be read → 403 KEY_REJECTED,
+    // claim released.
+    let h = configured_with_cataam(401);
+    let b = body("evt_e2", &["fnd_a"]);
+    let resp = block_on(handle_push(&h, &signed(&h, SECRET, "evt_e2", &b, 0)));
+    assert_error(&resp, 403, "KEY_REJECTED");
+    assert!(h.get(&store::push_event("evt_e2")).is_none());
+
+    // No API key: the push channel works but the app is not configured.
+    let h = host();
+    let b = body("evt_e3", &["fnd_a"]);
+    let resp = block_on(handle_push(&h, &signed(&h, SECRET, "evt_e3", &b, 0)));
+    assert_error(&resp, 403, "NOT_CONFIGURED");
+    assert!(h.cataam_log.borrow().is_empty());
+}

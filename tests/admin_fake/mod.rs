@@ -53,6 +53,7 @@ pub struct FakeHost {
     pub queue: RefCell<Vec<QueueEvent>>,
     pub logs: RefCell<Vec<(LogLevel, String, Value)>>,
     pub secret_reads: Cell<u32>,
+    pub kvs_reads: Cell<u32>,
     pub random_calls: Cell<u32>,
     pub now: Cell<i64>,
     pub remaining: Cell<i64>,
@@ -90,6 +91,7 @@ impl FakeHost {
             queue: RefCell::default(),
             logs: RefCell::default(),
             secret_reads: Cell::new(0),
+            kvs_reads: Cell::new(0),
             random_calls: Cell::new(0),
             now: Cell::new(1_780_000_000_000),
             remaining: Cell::new(50_000),
@@ -170,12 +172,11 @@ impl FakeHost {
         }
     }
 
-    fn query_param<'a>(path: &'a str, name: &str) -> Option<&'a str> {
+    fn query_param(path: &str, name: &str) -> Option<String> {
         let q = path.split_once('?')?.1;
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     }
 
     fn fake_jira(&self, req: &JiraRequest) -> HttpResponse {
@@ -200,7 +201,7 @@ impl FakeHost {
                 .unwrap_or(50)
                 .min(100);
             let query = Self::query_param(path, "query")
-                .unwrap_or("")
+                .unwrap_or_default()
                 .to_lowercase();
             let all: Vec<_> = self
                 .projects
@@ -226,12 +227,16 @@ impl FakeHost {
                        "isLast": is_last, "values": page}),
             );
         }
+        if path.starts_with("/rest/api/3/search/jql") {
+            return http(200, json!({"issues": [], "isLast": true}));
+        }
         http(404, json!({"errorMessages": ["not faked"]}))
     }
 }
 
 impl Host for FakeHost {
     async fn kvs_get(&self, key: &str) -> HostResult<Option<Value>> {
+        self.kvs_reads.set(self.kvs_reads.get() + 1);
         self.kvs_check()?;
         Ok(self.get(key))
     }
