@@ -568,16 +568,18 @@ fn get_health_reports_state_counts_dead_letters_and_activity() {
     let a = call(&h, "getHealth", json!({}));
     assert_eq!(ok(&a)["health"]["connection"]["state"], json!("unknown"));
 
-    let mut health = store::Health::default();
-    health.created = 3;
-    health.transitioned = 1;
+    let mut health = store::Health {
+        created: 3,
+        transitioned: 1,
+        last_poll_at: Some(1_780_000_000_000),
+        connection: Some("key_rejected".into()),
+        last_error: Some(store::LastError {
+            code: "KEY_REJECTED".into(),
+            at: 5,
+        }),
+        ..Default::default()
+    };
     health.skipped.insert("below_threshold".into(), 2);
-    health.last_poll_at = Some(1_780_000_000_000);
-    health.connection = Some("key_rejected".into());
-    health.last_error = Some(store::LastError {
-        code: "KEY_REJECTED".into(),
-        at: 5,
-    });
     h.put(store::HEALTH, serde_json::to_value(&health).unwrap());
     h.put(
         &store::dead_letter("fnd_9"),
