@@ -606,7 +606,9 @@ function renderHealth(health) {
       $('backlog-label').textContent = `First sync: ${done} of ${total} findings`;
     } else {
       bar.removeAttribute('value');
-      $('backlog-label').textContent = `First sync in progress: ${done} finding${done === 1 ? '' : 's'} processed`;
+      $('backlog-label').textContent = done
+        ? `First sync in progress: ${done} finding${done === 1 ? '' : 's'} processed`
+        : 'First sync in progress…';
     }
   }
 
