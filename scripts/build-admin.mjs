@@ -7,7 +7,7 @@
 // Also importable: `await buildAdmin({ outDir, minify })` → { outDir, files }.
 
 import { build } from 'esbuild';
-import { mkdir, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,28 +34,49 @@ function checkHtml(html) {
 export async function buildAdmin({ outDir = join(root, 'build', 'admin'), minify = true } = {}) {
   const html = await readFile(join(srcDir, 'index.html'), 'utf8');
   checkHtml(html);
-  await rm(outDir, { recursive: true, force: true });
-  await mkdir(join(outDir, 'assets'), { recursive: true });
-  const result = await build({
-    entryPoints: [join(srcDir, 'main.js')],
-    outfile: join(outDir, 'assets', 'main.js'),
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: ['chrome109', 'firefox115', 'safari16'],
-    minify,
-    sourcemap: minify ? false : 'linked',
-    legalComments: 'none',
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    loader: { '.wasm': 'empty' },
-    metafile: true,
-  });
-  if (Object.keys(result.metafile.inputs).some((f) => f.endsWith('.wasm'))) {
-    throw new Error('the admin bundle must not contain wasm (Custom UI CSP)');
+  // Build beside the target, then swap it in: a server reading build/admin meanwhile (the
+  // emulator of a running stack) never sees a half-written page.
+  const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;
+  await mkdir(join(tmp, 'assets'), { recursive: true });
+  try {
+    const result = await build({
+      entryPoints: [join(srcDir, 'main.js')],
+      outfile: join(tmp, 'assets', 'main.js'),
+      bundle: true,
+      format: 'iife',
+      platform: 'browser',
+      target: ['chrome109', 'firefox115', 'safari16'],
+      minify,
+      sourcemap: minify ? false : 'linked',
+      legalComments: 'none',
+      logLevel: 'silent',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      loader: { '.wasm': 'empty' },
+      metafile: true,
+    });
+    if (Object.keys(result.metafile.inputs).some((f) => f.endsWith('.wasm'))) {
+      throw new Error('the admin bundle must not contain wasm (Custom UI CSP)');
+    }
+    await writeFile(join(tmp, 'index.html'), html);
+    await copyFile(join(srcDir, 'styles.css'), join(tmp, 'styles.css'));
+    const old = `${tmp}.old`;
+    for (let attempt = 0; ; attempt++) {
+      await rename(outDir, old).catch((e) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+      try {
+        await rename(tmp, outDir);
+        break;
+      } catch (e) {
+        // Another build swapped its page in between our two renames: move that one aside too.
+        if (!['ENOTEMPTY', 'EEXIST'].includes(e.code) || attempt >= 5) throw e;
+        await rm(old, { recursive: true, force: true });
+      }
+    }
+    await rm(old, { recursive: true, force: true });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
   }
-  await writeFile(join(outDir, 'index.html'), html);
-  await copyFile(join(srcDir, 'styles.css'), join(outDir, 'styles.css'));
   const files = ['index.html', 'styles.css', 'assets/main.js'];
   if (!minify) files.push('assets/main.js.map');
   return { outDir, files };
