@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startEmulator } from '../dev/emulator/index.mjs';
 import { validateAdf, adfToText } from './lib/adf.mjs';
-import { ROOT, freePort } from './lib/stack.mjs';
+import { freePort } from './lib/stack.mjs';
 import {
-  APP_ACCOUNT_ID, PRIORITY_OF, SEVERITIES, TIME_SCALE, startE2EStack, tempDir, settle, syncAndSettle, issuesByFinding,
+  APP_ACCOUNT_ID, APP_DIR, PRIORITY_OF, SEVERITIES, TIME_SCALE, startE2EStack, tempDir, settle, syncAndSettle, issuesByFinding,
   duplicates, issueOf, categoryOf, appComments, appWrites, cataamWrites, slug, norm, adfLinks, contentLeaks,
   specViolations, saveSettingsWith, sleep, waitFor,
 } from './lib/e2e-helpers.mjs';
@@ -77,6 +77,10 @@ test('CATAAM → Jira with 500 seeded findings: create, fields, resolve, false p
   assert.ok(open.length > 250 && open.some((f) => f.kind === 'COMPLIANCE'), 'the seed gives a realistic mix');
 
   await syncAndSettle(stack);
+  // From here on the poll alone carries CATAAM's changes (pushes have their own suites:
+  // e2e-push-security and the push/poll race below): one poll applies 50 changes in one
+  // invocation, where 50 pushes would cost 50 invocations on a stack of this size.
+  cataam.setSharedSecret(null);
 
   await t.test('each OPEN finding is exactly one issue; closed findings get none; no duplicates', () => {
     const map = issuesByFinding(jira);
@@ -89,11 +93,12 @@ test('CATAAM → Jira with 500 seeded findings: create, fields, resolve, false p
     const known = new Set(initial.map((f) => f.id));
     assert.deepEqual([...map.keys()].filter((id) => !known.has(id)), [], 'every managed issue names a real finding');
     for (const issue of jira.issues()) assert.equal(issue.fields.creator.accountId, APP_ACCOUNT_ID);
-    for (const f of open) assert.equal(categoryOf(issueOf(jira, f.id)), 'new', `${f.id}: a new issue starts in a new-category status`);
+    for (const f of open) assert.equal(categoryOf(issueOf(map, f.id)), 'new', `${f.id}: a new issue starts in a new-category status`);
   });
 
   await t.test('fields: summary, priority from severity, labels, ADF description with every section', () => {
-    for (const f of open) assertIssueFields(issueOf(jira, f.id), f);
+    const map = issuesByFinding(jira);
+    for (const f of open) assertIssueFields(issueOf(map, f.id), f);
     const sevs = new Set(open.map((f) => f.severity));
     assert.deepEqual([...sevs].sort(), [...SEVERITIES].sort(), 'all five severities were checked');
   });
@@ -108,12 +113,13 @@ test('CATAAM → Jira with 500 seeded findings: create, fields, resolve, false p
     for (const f of resolved) cataam.resolve(f.id);
     await settle(stack);
     await syncAndSettle(stack);
+    const map = issuesByFinding(jira);
     for (const f of resolved) {
-      const issue = issueOf(jira, f.id);
+      const issue = issueOf(map, f.id);
       assert.equal(categoryOf(issue), 'done', `${issue.key} (${f.id}) should be done`);
       assert.notEqual(issue.fields.resolution?.name, "Won't Do", `${issue.key}: resolved is not Won't Do`);
     }
-    for (const f of untouched.slice(0, 100)) assert.equal(categoryOf(issueOf(jira, f.id)), 'new', `${f.id} was not touched`);
+    for (const f of untouched) assert.equal(categoryOf(issueOf(map, f.id)), 'new', `${f.id} was not touched`);
     assert.deepEqual(duplicates(jira), []);
   });
 
@@ -121,27 +127,30 @@ test('CATAAM → Jira with 500 seeded findings: create, fields, resolve, false p
     for (const f of falsePositive) cataam.markFalsePositive(f.id);
     await settle(stack);
     await syncAndSettle(stack);
+    const map = issuesByFinding(jira);
     for (const f of falsePositive) {
-      const issue = issueOf(jira, f.id);
+      const issue = issueOf(map, f.id);
       assert.equal(categoryOf(issue), 'done', `${issue.key}`);
       assert.equal(issue.fields.resolution?.name, "Won't Do", `${issue.key}: resolution`);
     }
   });
 
   await t.test('10 reopened in CATAAM → out of done, with a comment', async () => {
-    const before = new Map(reopened.map((f) => [f.id, appComments(issueOf(jira, f.id)).length]));
+    const snap = issuesByFinding(jira);
+    const before = new Map(reopened.map((f) => [f.id, appComments(issueOf(snap, f.id)).length]));
     for (const f of reopened) cataam.reopen(f.id);
     await settle(stack);
     await syncAndSettle(stack);
+    const map = issuesByFinding(jira);
     for (const f of reopened) {
-      const issue = issueOf(jira, f.id);
+      const issue = issueOf(map, f.id);
       assert.notEqual(categoryOf(issue), 'done', `${issue.key} should be reopened`);
       assert.equal(issue.fields.resolution, null, `${issue.key}: resolution cleared`);
       const comments = appComments(issue);
       assert.ok(comments.length > before.get(f.id), `${issue.key}: the app explains the reopen in a comment`);
       assert.ok(validateAdf(comments.at(-1).body).valid, `${issue.key}: comment is valid ADF`);
     }
-    for (const f of resolved.slice(10)) assert.equal(categoryOf(issueOf(jira, f.id)), 'done');
+    for (const f of resolved.slice(10)) assert.equal(categoryOf(issueOf(map, f.id)), 'done');
     assert.deepEqual(duplicates(jira), []);
   });
 
@@ -230,7 +239,7 @@ test('crash injection: containers killed mid-run (restarts, tiny deadlines, KVS 
   const { jira, cataam } = stack;
   const open = cataam.findings().filter((f) => f.status === 'OPEN');
   const emulatorOptions = (extra) => ({
-    appDir: ROOT, dataDir: join(dir, 'forge'), jiraUrl: jira.url, port,
+    appDir: APP_DIR, dataDir: join(dir, 'forge'), jiraUrl: jira.url, port,
     egressAliases: { 'service.cataam.com': cataam.url, 'app.cataam.com': cataam.url },
     schedulerSpeedup: 0, appAccountId: APP_ACCOUNT_ID, timeScale: TIME_SCALE, ...extra,
   });
@@ -260,6 +269,7 @@ test('crash injection: containers killed mid-run (restarts, tiny deadlines, KVS 
     killed += emulator.invocations.filter((r) => !r.ok).length;
     writesDuringCrashes += appWrites(jira).length - writesBefore;
   }
+  t.diagnostic(`crash rounds: ${killed} invocations killed or failed, ${writesDuringCrashes} Jira writes before convergence`);
   assert.ok(writesDuringCrashes > 0, 'the crash rounds did real work');
   assert.ok(killed > 0, 'invocations were really killed');
 
@@ -279,7 +289,22 @@ test('crash injection: containers killed mid-run (restarts, tiny deadlines, KVS 
   const map = issuesByFinding(jira);
   assert.deepEqual(open.filter((f) => !map.has(f.id)).map((f) => f.id), [], 'every OPEN finding has its issue');
   assert.equal(jira.issues().length, map.size, 'every issue in Jira is a managed one (no orphan without a property)');
-  for (const f of open.slice(0, 40)) assertIssueFields(issueOf(jira, f.id), f);
+  for (const f of open.slice(0, 40)) assertIssueFields(issueOf(map, f.id), f);
+});
+
+test('a push and the poll racing on new findings create one issue each', async (t) => {
+  const stack = await startE2EStack(t, { findings: 10, seed: 2024 });
+  const { jira, cataam } = stack;
+  await syncAndSettle(stack);
+  for (let round = 0; round < 3; round++) {
+    // CATAAM pushes every new finding at once; the scheduled poll fires at the same moment.
+    const created = Array.from({ length: 8 }, (_, i) => cataam.createFinding({ kind: i % 4 === 0 ? 'COMPLIANCE' : 'IASM', severity: 'HIGH' }));
+    await Promise.all([stack.sync(), stack.sync()]);
+    await settle(stack);
+    const map = issuesByFinding(jira);
+    assert.deepEqual(duplicates(jira), [], `round ${round}: no finding has two issues`);
+    for (const f of created) assert.equal(map.get(f.id)?.length, 1, `round ${round}: ${f.id} has its issue`);
+  }
 });
 
 test('filters: minimum severity and kinds → skipped with reasons, nothing created for them', async (t) => {
@@ -289,16 +314,19 @@ test('filters: minimum severity and kinds → skipped with reasons, nothing crea
   assert.equal(saved.ok, true, JSON.stringify(saved.error));
   await syncAndSettle(stack);
 
-  const open = cataam.findings().filter((f) => f.status === 'OPEN');
-  const wanted = open.filter((f) => f.kind === 'IASM' && (f.severity === 'CRITICAL' || f.severity === 'HIGH'));
-  const belowThreshold = open.filter((f) => f.kind === 'IASM' && !wanted.includes(f));
+  const all = cataam.findings();
+  const open = all.filter((f) => f.status === 'OPEN');
+  const inFilters = (f) => f.kind === 'IASM' && (f.severity === 'CRITICAL' || f.severity === 'HIGH');
+  const wanted = open.filter(inFilters);
+  const belowThreshold = open.filter((f) => f.kind === 'IASM' && !inFilters(f));
   const filteredKind = open.filter((f) => f.kind === 'COMPLIANCE');
   assert.ok(wanted.length > 5 && belowThreshold.length > 5 && filteredKind.length > 2, 'the seed covers all three groups');
 
   const map = issuesByFinding(jira);
   assert.deepEqual(wanted.filter((f) => !map.has(f.id)).map((f) => f.id), [], 'findings within the filters are ticketed');
-  assert.deepEqual([...belowThreshold, ...filteredKind].filter((f) => map.has(f.id)).map((f) => f.id), [], 'filtered findings are not');
-  assert.equal(map.size, wanted.length);
+  const outside = all.filter((f) => !inFilters(f) && map.has(f.id)).map((f) => `${f.id} ${f.kind} ${f.severity} ${f.status}`);
+  assert.deepEqual(outside, [], 'no finding outside the filters is ticketed, whatever its status');
+  assert.deepEqual(duplicates(jira), []);
 
   const skips = new Map(emulator.kvsDump().entries.filter((e) => e.key.startsWith('skip:')).map((e) => [e.key.slice(5), e.value]));
   for (const f of belowThreshold) assert.equal(skips.get(f.id)?.reason, 'below_threshold', `${f.id} (${f.severity}) skip reason`);

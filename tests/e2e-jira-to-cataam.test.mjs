@@ -92,6 +92,7 @@ test('Jira → CATAAM: a person working the issues in Jira', async (t) => {
 
   await t.test('compliance issue Done while the test still fails → reopened, logs comment (code block), finding OPEN', async () => {
     const f = cataam.createFinding({ kind: 'COMPLIANCE', severity: 'HIGH' });
+    await settle(stack); // the creation push first: the push/poll race has its own test
     await syncAndSettle(stack);
     const key = issueOf(jira, f.id).key;
     const logs = [
@@ -122,6 +123,7 @@ test('Jira → CATAAM: a person working the issues in Jira', async (t) => {
 
   await t.test('compliance issue Done and the test passes → stays Done with a verification comment, finding RESOLVED', async () => {
     const f = cataam.createFinding({ kind: 'COMPLIANCE', severity: 'MEDIUM' });
+    await settle(stack);
     await syncAndSettle(stack);
     const key = issueOf(jira, f.id).key;
     cataam.setTestOutcome(f.compliance.testId, 'PASS');

@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStack, APP_ACCOUNT_ID, ADMIN, DEVELOPER } from './stack.mjs';
+import { startStack, APP_ACCOUNT_ID, ADMIN, DEVELOPER, ROOT } from './stack.mjs';
 import { findOperation, validateRequest } from './openapi.mjs';
 
 export { APP_ACCOUNT_ID, ADMIN, DEVELOPER };
@@ -47,6 +47,10 @@ export function cataamWrites(cataam, from = 0) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export { sleep };
 
+/** The deployable app root the emulator runs (manifest.yml + build/): this repository unless
+ * `E2E_APP_DIR` points at another copy (e.g. an unpacked package). */
+export const APP_DIR = process.env.E2E_APP_DIR || ROOT;
+
 /** Queue delays and retry-after waits run this much faster in the suites (30 s → 0.3 s). */
 export const TIME_SCALE = 0.01;
 
@@ -62,7 +66,7 @@ export async function startE2EStack(t, opts = {}) {
   let stack = null;
   stack = await startStack({
     ...opts,
-    emulator: { timeScale: TIME_SCALE, ...opts.emulator },
+    emulator: { appDir: APP_DIR, timeScale: TIME_SCALE, ...opts.emulator },
     jira: {
       ...opts.jira,
       onExchange(method, path, reqBody, status, resBody) {
@@ -146,9 +150,14 @@ export function duplicates(jira) {
   return [...issuesByFinding(jira)].filter(([, list]) => list.length > 1).map(([id, list]) => ({ id, keys: list.map((i) => i.key) }));
 }
 
-/** The single issue of a finding (fails loudly when there is none or more than one). */
-export function issueOf(jira, findingId) {
-  const list = issuesByFinding(jira).get(findingId) ?? [];
+/**
+ * The single issue of a finding (fails loudly when there is none or more than one). `source` is
+ * the Jira handle (renders every issue: fine for a few lookups) or a snapshot from
+ * `issuesByFinding(jira)` (for loops over many findings).
+ */
+export function issueOf(source, findingId) {
+  const map = source instanceof Map ? source : issuesByFinding(source);
+  const list = map.get(findingId) ?? [];
   if (list.length !== 1) throw new Error(`finding ${findingId} has ${list.length} issues (${list.map((i) => i.key).join(', ')})`);
   return list[0];
 }
