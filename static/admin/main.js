@@ -433,6 +433,11 @@ async function generateSecret() {
   state.webhookSecretSet = true;
   renderSecretState();
   $('sharedSecret-error').hidden = true;
+  $('generate-secret').removeAttribute('aria-invalid');
+  // A "Settings not saved" left over from a save that only lacked the secret no longer applies.
+  if ($('save-result').querySelector('.error') && !document.querySelector('.field-error:not([hidden])')) {
+    show($('save-result'));
+  }
   $('secretValue').value = answer.secret;
   $('secret-reveal').hidden = false;
   const until = toDate(answer.previousSecretValidUntil);

@@ -129,6 +129,8 @@ test('Generate: the secret is shown once, with the copy-it-now warning, and copi
   assert.match(await app.locator('#secret-reveal').innerText(), /Copy it now, it will not be shown again/);
   assert.match(await app.locator('#secret-reveal').innerText(), /Settings → Integrations → Jira \(Forge App\) → Shared\s+Secret/);
   assert.match(await app.locator('#secret-state').innerText(), /A secret is set/);
+  assert.equal(await app.locator('#sharedSecret-error').isVisible(), false);
+  assert.equal(await app.locator('#save-result').innerText(), '', 'the stale "not saved" is gone');
   await app.locator('#copy-secret').click();
   await app.locator('#copy-secret-status').filter({ hasText: 'Copied' }).waitFor();
   const clip = await app.locator('body').evaluate(() => navigator.clipboard.readText());
