@@ -1,11 +1,11 @@
 // The admin page's refusals and error states, in a real browser against the local stack:
 // a disallowed host (refused in the page and again by the resolver), an unreachable CATAAM host,
 // a Jira user who is not an administrator, field-level validation on Save, keyboard use and focus
-// rings, and the layout at 800 px.
+// rings, the layout at 800 px, and a webhook registration that fails on Save.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, ADMIN, DEVELOPER } from '../lib/stack.mjs';
-import { ensureBuilt, launch, openAdmin, screenshot } from './helpers.mjs';
+import { ensureBuilt, launch, openAdmin, screenshot, until } from './helpers.mjs';
 
 let stack;
 let browser;
@@ -145,6 +145,39 @@ test('at 800 px the page is one column without horizontal scrolling', async () =
   assert.equal(columns, 1);
   await screenshot(page, 'n5-800px');
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test('a webhook registration failure on Save is shown, and Re-register fixes it', async () => {
+  const apiKey = await stack.cataam.createApiKey('Jira Negative');
+  const app = await openAdmin(page, stack, ADMIN.accountId);
+  await app.locator('#content').waitFor();
+  await app.locator('#apiKey').fill(apiKey);
+  await until(async () => (await app.locator('#projectId option').count()) > 1, { what: 'projects' });
+  await app.locator('#projectId').selectOption({ label: 'Engineering (ENG)' });
+  await app.locator('#generate-secret').click();
+  await app.locator('#secret-reveal').waitFor();
+
+  // CATAAM answers 5xx to every API call while the page saves.
+  stack.cataam.setFaults({ seed: 4, error5xxRate: 1 });
+  try {
+    await app.locator('#save').click();
+    const warning = app.locator('#save-result .section-message.warning');
+    await warning.waitFor();
+    const text = await warning.innerText();
+    assert.match(text, /Settings saved, but the webhook URL was not registered with CATAAM/);
+    assert.match(text, /HTTP 5\d\d|unreachable|could not be reached|down/i, 'the cause is shown');
+    assert.match(text, /Re-register Webhook with CATAAM/);
+    await screenshot(page, 'n6-webhook-registration-failed');
+  } finally {
+    stack.cataam.setFaults(null);
+  }
+  assert.equal(stack.cataam.webhook().url, null, 'CATAAM has no URL yet');
+  const saved = await stack.invoke('getSettings');
+  assert.equal(saved.settings.projectKey, 'ENG', 'the settings themselves were saved');
+
+  await app.locator('#reregister').click();
+  await app.locator('#reregister-result .section-message.success').waitFor();
+  assert.equal(stack.cataam.webhook().url, await app.locator('#webhookUrl').inputValue());
 });
 
 test('no uncaught errors in any page', () => {
