@@ -57,7 +57,7 @@ function closer(server, sockets, timers) {
 
 /**
  * A fault-injecting forward proxy.
- * @param {{ upstream: string, seed: string|number, killRate?: number, lostRate?: number,
+ * @param {{ upstream: string | (() => string), seed: string|number, killRate?: number, lostRate?: number,
  *           isWrite?: (method: string, path: string) => boolean }} o
  */
 export async function startChaosProxy(o) {
@@ -82,7 +82,8 @@ export async function startChaosProxy(o) {
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k)) headers[k] = v;
     let upstream;
     try {
-      upstream = await fetch(o.upstream.replace(/\/$/, '') + req.url, {
+      const base = typeof o.upstream === 'function' ? o.upstream() : o.upstream;
+      upstream = await fetch(base.replace(/\/$/, '') + req.url, {
         method: req.method, headers, body: body.length ? body : undefined, redirect: 'manual',
       });
     } catch {
