@@ -15,7 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = join(root, 'static', 'admin');
 
 /** Checks the page obeys the Custom UI rules before it is shipped. */
-function checkHtml(html) {
+export function checkHtml(html) {
   const problems = [];
   for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
     if (!/\bsrc=/.test(m[1])) problems.push('inline <script> (blocked by the Custom UI CSP)');
