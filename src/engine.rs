@@ -858,15 +858,31 @@ impl<'h, H: Host> Engine<'h, H> {
                 }
             }))
             .await;
+            let mut acquired = vec![];
             for (f, r) in wave.iter().zip(got) {
                 if r? {
-                    to_create.push(f.clone());
+                    acquired.push(f);
                 } else {
                     match self.recover(f).await {
                         Ok(true) => to_create.push(f.clone()),
                         Ok(false) => {}
                         Err(e) => self.record_failure(&f.id, &e).await?,
                     }
+                }
+            }
+            // Another run may have created and linked it between our link read and our lock
+            // (it writes the link and deletes the lock atomically): re-check under the lock.
+            let links = join_all(acquired.iter().map(|f| {
+                let k = store::link_by_finding(&f.id);
+                async move { self.host.kvs_get(&k).await }
+            }))
+            .await;
+            for (f, l) in acquired.into_iter().zip(links) {
+                if l?.is_some() {
+                    self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                    self.skip_count("already_linked");
+                } else {
+                    to_create.push(f.clone());
                 }
             }
         }

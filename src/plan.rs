@@ -277,9 +277,7 @@ pub fn plan(
         nb.finding_status = finding.status;
     } else if j_changed {
         let implied = implied_status(issue, base.jira_category, finding.status);
-        // Both closed: a different flavour of "closed" is not worth flipping the finding.
-        let both_closed = implied.is_closed() && finding.status.is_closed();
-        if implied != finding.status && !both_closed {
+        if implied != finding.status {
             patch.status = Some(implied);
             if implied == FindingStatus::Resolved
                 && finding.kind == FindingKind::Compliance

@@ -240,14 +240,14 @@ fn status_matrix() {
             vec![],
         ),
         (
-            "jira done flavour differs while both closed",
+            "human changed Won't Do to Done",
             FalsePositive,
             T,
             Done,
             Some("Done"),
             T + 10,
             base(FalsePositive, Done, true),
-            vec![],
+            vec![status_patch(Resolved)],
         ),
         (
             "conflict: finding newer wins",

@@ -259,13 +259,35 @@ pub async fn move_to<H: Host>(
         };
         let t = t.clone();
         walk.take(&t);
-        client
-            .do_transition(issue_id, transition_body(&t, target))
-            .await?;
+        // Won't Do onto a done status whose transition has no screen: Jira may still accept the
+        // resolution (simplified workflows do); if it refuses, take the plain transition.
+        let optimistic = matches!(target, Target::Done { wont_do: true })
+            && t.to_category == Category::Done
+            && t.resolution_values.is_none()
+            && !super::is_wont_do_name(&t.to_name);
+        let mut wont_do_set = false;
+        if optimistic {
+            let body = json!({ "transition": { "id": t.id }, "fields": { "resolution": { "name": "Won't Do" } } });
+            match client.do_transition(issue_id, body).await {
+                Ok(()) => wont_do_set = true,
+                Err(JiraError::Rejected { .. }) => {
+                    client
+                        .do_transition(issue_id, json!({ "transition": { "id": t.id } }))
+                        .await?
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            client
+                .do_transition(issue_id, transition_body(&t, target))
+                .await?;
+        }
         cur.hops += 1;
         cur.category = t.to_category;
         cur.status_name = t.to_name.clone();
-        cur.resolution = if t.to_category == Category::Done {
+        cur.resolution = if wont_do_set {
+            Some("Won't Do".into())
+        } else if t.to_category == Category::Done {
             resolution_for(&t, target).or_else(|| {
                 Some(match target {
                     Target::Done { wont_do: true } if super::is_wont_do_name(&t.to_name) => {
