@@ -7,14 +7,16 @@
 //
 // Run: JIRA_OPENAPI_SPEC=/work/shared/jira/swagger-v3.v3.json node --test tests/e2e-cataam-to-jira.test.mjs
 // (needs the build: node scripts/build.mjs --quiet)
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../dev/emulator/index.mjs';
 import { validateAdf, adfToText } from './lib/adf.mjs';
 import { freePort } from './lib/stack.mjs';
 import {
-  APP_ACCOUNT_ID, APP_DIR, PRIORITY_OF, SEVERITIES, TIME_SCALE, startE2EStack, tempDir, settle, syncAndSettle, issuesByFinding,
+  APP_ACCOUNT_ID, APP_DIR, PRIORITY_OF, SEVERITIES, TIME_SCALE, startE2EStack, settle, syncAndSettle, issuesByFinding,
   duplicates, issueOf, categoryOf, appComments, appWrites, cataamWrites, slug, norm, adfLinks, contentLeaks,
   specViolations, saveSettingsWith, sleep, waitFor,
 } from './lib/e2e-helpers.mjs';
@@ -67,6 +69,90 @@ function assertIssueFields(issue, f) {
   if (f.asset?.cloudAccount) has(f.asset.cloudAccount, 'the cloud account');
   assert.ok(links.includes(f.url), `${where}: no link back to ${f.url} (links: ${links})`);
 }
+
+// Crash injection runs first and converges in the background while the other tests run: a
+// create killed mid-flight leaves its per-finding create lock behind, and the app only takes a
+// lock over once it is stale (engine STALE_LOCK_MS, 120 s of wall-clock time — the emulator's
+// time scale shortens queue delays, not the app's clock), so convergence takes two minutes by
+// design. The last test of this file waits for it and checks the end state.
+let crash = null;
+const cleanups = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+test('crash injection: containers killed mid-create (restarts, tiny deadlines, KVS faults)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cataam-e2e-crash-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  // CATAAM re-delivers failed pushes quickly, so retries land on the restarted platform.
+  const stack = await startE2EStack(null, {
+    findings: 60, seed: 9001, dataDir: dir, ports: { emulator: port },
+    cataam: { push: { baseDelayMs: 50, maxDelayMs: 400, maxAttempts: 8, timeoutMs: 5000 } },
+  });
+  cleanups.push(() => stack.close());
+  const { jira, cataam } = stack;
+  await syncAndSettle(stack);
+  const emulatorOptions = (extra) => ({
+    appDir: APP_DIR, dataDir: join(dir, 'forge'), jiraUrl: jira.url, port,
+    egressAliases: { 'service.cataam.com': cataam.url, 'app.cataam.com': cataam.url },
+    schedulerSpeedup: 0, appAccountId: APP_ACCOUNT_ID, timeScale: TIME_SCALE, ...extra,
+  });
+  // From here on each round runs its own platform on the same storage and port.
+  await stack.emulator.close();
+
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  let failed = 0;
+  let writesDuringCrashes = 0;
+  const created = [];
+  for (let round = 0; round < 9; round++) {
+    const extra = {};
+    // tiny deadlines kill invocations in the middle of their work (the platform's own timeout)
+    if (round % 3 === 1) extra.deadlines = { webtrigger: 150 + Math.floor(rand() * 600), consumer: 150 + Math.floor(rand() * 600) };
+    if (round % 3 === 2) extra.faults = { kvsErrorRate: 0.1, seed: round + 1 };
+    const emulator = await startEmulator(emulatorOptions(extra));
+    const writesBefore = appWrites(jira).length;
+    // New findings: CATAAM pushes each one to the web trigger at once (concurrent invocations).
+    for (let i = 0; i < 6; i++) created.push(cataam.createFinding({ kind: i === 5 ? 'COMPLIANCE' : 'IASM', severity: 'HIGH' }));
+    const target = writesBefore + 1 + Math.floor(rand() * 3);
+    await waitFor(() => appWrites(jira).length >= target || emulator.invocations.length >= 6, 'the app to start writing', { timeoutMs: 20_000, everyMs: 1 }).catch(() => null);
+    await sleep(Math.floor(rand() * 40));
+    await emulator.close(); // terminates every container mid-invocation
+    failed += emulator.invocations.filter((r) => !r.ok).length;
+    writesDuringCrashes += appWrites(jira).length - writesBefore;
+    assert.deepEqual(duplicates(jira), [], `round ${round}: no duplicate even before convergence`);
+  }
+  t.diagnostic(`crash rounds: ${failed} invocations killed or failed, ${writesDuringCrashes} Jira writes during the crash rounds`);
+  assert.ok(writesDuringCrashes > 0, 'the crash rounds did real work');
+  assert.ok(failed > 0, 'invocations were really killed');
+
+  // Convergence, in the background: a healthy platform on the same storage; CATAAM's retries
+  // arrive, then a poll every few seconds until one writes nothing, every OPEN finding is
+  // ticketed and nothing is left queued.
+  const emulator = await startEmulator(emulatorOptions({}));
+  cleanups.push(() => emulator.close());
+  const converge = async () => {
+    const until = Date.now() + 200_000;
+    let polls = 0;
+    for (;;) {
+      await cataam.idle({ timeoutMs: 30_000 });
+      await jira.flushEvents();
+      await emulator.idle({ timeoutMs: 60_000 });
+      const from = appWrites(jira).length;
+      const rec = await emulator.runScheduled('cataam-poll');
+      polls++;
+      await emulator.idle({ timeoutMs: 60_000 });
+      const open = cataam.findings().filter((f) => f.status === 'OPEN');
+      const map = issuesByFinding(jira);
+      const done = rec.ok && appWrites(jira).length === from && open.every((f) => map.has(f.id)) && emulator.queueSnapshot().length === 0;
+      if (done || Date.now() > until) return { converged: done, polls, open, created, jira };
+      await sleep(3000);
+    }
+  };
+  crash = converge();
+  crash.catch(() => {});
+});
 
 test('CATAAM → Jira with 500 seeded findings: create, fields, resolve, false positive, reopen, quiet re-sync, data policy, spec', async (t) => {
   const stack = await startE2EStack(t, { findings: 500, seed: 4242 });
@@ -232,65 +318,6 @@ test('custom multi-hop workflow (required resolution screen): resolve, false pos
   assert.deepEqual(bad.slice(0, 10), [], `${bad.length} requests do not conform`);
 });
 
-test('crash injection: containers killed mid-run (restarts, tiny deadlines, KVS faults) → zero duplicates after convergence', async (t) => {
-  const dir = tempDir(t);
-  const port = await freePort();
-  const stack = await startE2EStack(t, { findings: 150, seed: 9001, dataDir: dir, ports: { emulator: port } });
-  const { jira, cataam } = stack;
-  const open = cataam.findings().filter((f) => f.status === 'OPEN');
-  const emulatorOptions = (extra) => ({
-    appDir: APP_DIR, dataDir: join(dir, 'forge'), jiraUrl: jira.url, port,
-    egressAliases: { 'service.cataam.com': cataam.url, 'app.cataam.com': cataam.url },
-    schedulerSpeedup: 0, appAccountId: APP_ACCOUNT_ID, timeScale: TIME_SCALE, ...extra,
-  });
-  // The stack's own emulator is only used for setup: from here on each round has its own.
-  await stack.emulator.close();
-
-  let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  let killed = 0;
-  let writesDuringCrashes = 0;
-  for (let round = 0; round < 10; round++) {
-    const extra = {};
-    if (round % 3 === 1) extra.deadlines = { scheduledTrigger: 200 + Math.floor(rand() * 800), consumer: 200 + Math.floor(rand() * 800) };
-    if (round % 3 === 2) extra.faults = { kvsErrorRate: 0.08, seed: round + 1 };
-    const emulator = await startEmulator(emulatorOptions(extra));
-    const writesBefore = appWrites(jira).length;
-    const target = writesBefore + 1 + Math.floor(rand() * 4);
-    const run = emulator.runScheduled('cataam-poll').catch(() => null);
-    let finished = false;
-    run.then(() => { finished = true; });
-    // Kill once the app has written something to Jira (a create in flight or just done), or when
-    // the run ended on its own (then the queue continuation is what gets killed).
-    await waitFor(() => finished || appWrites(jira).length >= target, 'the app to write to Jira', { timeoutMs: 20_000, everyMs: 1 });
-    await sleep(Math.floor(rand() * 25));
-    await emulator.close(); // terminates every container mid-invocation
-    await run;
-    killed += emulator.invocations.filter((r) => !r.ok).length;
-    writesDuringCrashes += appWrites(jira).length - writesBefore;
-  }
-  t.diagnostic(`crash rounds: ${killed} invocations killed or failed, ${writesDuringCrashes} Jira writes before convergence`);
-  assert.ok(writesDuringCrashes > 0, 'the crash rounds did real work');
-  assert.ok(killed > 0, 'invocations were really killed');
-
-  // Convergence: a healthy platform on the same storage.
-  const emulator = await startEmulator(emulatorOptions({}));
-  t.after(() => emulator.close());
-  const converged = { emulator, jira, cataam, sync: async () => { const r = await emulator.runScheduled('cataam-poll'); await emulator.idle({ includeDelayed: true, timeoutMs: 60_000 }); return r; } };
-  let quiet = false;
-  for (let i = 0; i < 8 && !quiet; i++) {
-    const from = appWrites(jira).length;
-    await converged.sync();
-    await settle(converged);
-    quiet = appWrites(jira).length === from;
-  }
-  assert.ok(quiet, 'the app converged (a sync with no writes) within 8 polls');
-  assert.deepEqual(duplicates(jira), [], 'no finding has two issues');
-  const map = issuesByFinding(jira);
-  assert.deepEqual(open.filter((f) => !map.has(f.id)).map((f) => f.id), [], 'every OPEN finding has its issue');
-  assert.equal(jira.issues().length, map.size, 'every issue in Jira is a managed one (no orphan without a property)');
-  for (const f of open.slice(0, 40)) assertIssueFields(issueOf(map, f.id), f);
-});
 
 test('a push and the poll racing on new findings create one issue each', async (t) => {
   const stack = await startE2EStack(t, { findings: 10, seed: 2024 });
@@ -338,4 +365,16 @@ test('filters: minimum severity and kinds → skipped with reasons, nothing crea
   const skipped = health.health.counts.skipped;
   assert.ok(skipped.below_threshold >= belowThreshold.length, `health reports below_threshold skips: ${JSON.stringify(skipped)}`);
   assert.ok(skipped.filtered_kind >= 1, `health reports filtered_kind skips: ${JSON.stringify(skipped)}`);
+});
+
+test('crash injection, after convergence: zero duplicates, every OPEN finding exactly one issue', async () => {
+  assert.ok(crash, 'the crash rounds ran');
+  const { converged, polls, open, created, jira } = await crash;
+  assert.ok(converged, `the app converged (every OPEN finding ticketed, a poll with no writes, nothing queued); ${polls} polls`);
+  assert.deepEqual(duplicates(jira), [], 'no finding has two issues');
+  const map = issuesByFinding(jira);
+  assert.deepEqual(open.filter((f) => !map.has(f.id)).map((f) => f.id), [], 'every OPEN finding has its issue');
+  assert.ok(created.every((f) => map.get(f.id)?.length === 1), 'every finding created during the crashes has exactly one issue');
+  assert.equal(jira.issues().length, map.size, 'every issue in Jira is a managed one (no orphan without a property)');
+  for (const f of created) assertIssueFields(issueOf(map, f.id), f);
 });
