@@ -604,3 +604,107 @@ async fn dispatch_to_engine<H: Host>(host: &H, ids: Vec<String>) -> Result<(), D
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Known vector computed independently with Node's `crypto.createHmac('sha256', key)`.
+    const VECTOR: &str = "c89214b5b5da833daed6f0b8c5bb6bd58cea9022bd80ccc78230f3942d632925";
+
+    #[test]
+    fn signing_matches_an_independent_implementation() {
+        assert_eq!(
+            sign("whsec_test", 1_700_000_000, r#"{"id":"evt_1"}"#),
+            VECTOR
+        );
+    }
+
+    #[test]
+    fn signature_header_parsing() {
+        let h = parse_signature_header(&format!("t=1700000000, v1={VECTOR} ,v0=abc,x=y")).unwrap();
+        assert_eq!(h.timestamp, 1_700_000_000);
+        assert_eq!(h.v1, vec![hex::decode(VECTOR).unwrap()]);
+        let upper = VECTOR.to_uppercase();
+        assert!(parse_signature_header(&format!("t=1,v1={upper}")).is_some());
+        for bad in [
+            "",
+            "t=1",
+            &format!("v1={VECTOR}"),
+            &format!("t=,v1={VECTOR}"),
+            &format!("t=1e9,v1={VECTOR}"),
+            &format!("t=1,t=2,v1={VECTOR}"),
+            &format!("t=1,v1={}", &VECTOR[..63]),
+            &format!("t=1,v1={VECTOR}00"),
+            &format!("t=1;v1={VECTOR}"),
+            "t=1,v1",
+            &format!("t=9999999999999,v1={VECTOR}"),
+        ] {
+            assert_eq!(parse_signature_header(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn verification_accepts_any_secret_and_checks_time_after_the_mac() {
+        let body = r#"{"id":"evt_1"}"#;
+        let header = format!("t=1700000000,v1={VECTOR}");
+        let now = 1_700_000_000;
+        assert_eq!(
+            verify_signature(&header, body, &["whsec_test"], now),
+            Ok(())
+        );
+        assert_eq!(
+            verify_signature(&header, body, &["other", "whsec_test"], now + 300),
+            Ok(())
+        );
+        assert_eq!(
+            verify_signature(&header, body, &["whsec_test"], now + 301),
+            Err(PushRejection::StaleTimestamp)
+        );
+        assert_eq!(
+            verify_signature(&header, body, &["other"], now + 301),
+            Err(PushRejection::BadSignature),
+            "a stale timestamp is only reported for an authentic request"
+        );
+        assert_eq!(
+            verify_signature(&header, body, &[], now),
+            Err(PushRejection::BadSignature)
+        );
+        assert_eq!(
+            verify_signature(&header, body, &[""], now),
+            Err(PushRejection::BadSignature)
+        );
+    }
+
+    #[test]
+    fn event_parsing() {
+        let ok = parse_event(
+            r#"{"id":"evt_1","type":"finding.created","findingIds":["fnd_a","fnd_b","fnd_a"]}"#,
+            "evt_1",
+        )
+        .unwrap();
+        assert_eq!(ok.finding_ids, ["fnd_a", "fnd_b"]);
+        assert_eq!(ok.created_at, None);
+        let many: Vec<String> = (0..=MAX_FINDINGS_PER_EVENT)
+            .map(|i| format!("fnd_{i}"))
+            .collect();
+        let body = json!({"id": "evt_1", "type": "x", "findingIds": many}).to_string();
+        assert_eq!(
+            parse_event(&body, "evt_1"),
+            Err(PushRejection::InvalidEvent)
+        );
+        assert_eq!(
+            parse_event("nope", "evt_1"),
+            Err(PushRejection::MalformedJson)
+        );
+    }
+
+    #[test]
+    fn ids() {
+        assert!(is_valid_id("fnd_01JBXKQ2Z8M5T7P3R9W4C6D1EF"));
+        assert!(is_valid_id("a:b.c-d_e"));
+        for bad in ["", "a b", "a/b", "ä", &"x".repeat(MAX_ID_LEN + 1)] {
+            assert!(!is_valid_id(bad), "{bad}");
+        }
+    }
+}
