@@ -439,35 +439,44 @@ async fn authenticate<H: Host>(
 ) -> Result<Authenticated, PushRejection> {
     let pre = precheck(req)?;
     let now_ms = host.now_ms();
+    let now_s = now_ms.div_euclid(1000);
     let current = host
         .secret_get(SECRET_WEBHOOK)
         .await
-        .map_err(|e| kvs_down(host, "secret", &e))?;
-    let settings = store::load_settings(host)
-        .await
-        .map_err(|e| kvs_down(host, "settings", &e))?;
-    let previous = match settings.previous_secret_expires_at {
-        Some(exp) if exp > now_ms => host
-            .secret_get(SECRET_WEBHOOK_PREVIOUS)
-            .await
-            .map_err(|e| kvs_down(host, "secret", &e))?,
-        _ => None,
+        .map_err(|e| kvs_down(host, "secret", &e))?
+        .filter(|s| !s.is_empty());
+    let mut outcome = match &current {
+        Some(c) => verify_signature(pre.signature, pre.body, &[c], now_s),
+        None => Err(PushRejection::BadSignature),
     };
-    let secrets: Vec<&str> = current
-        .iter()
-        .chain(previous.iter())
-        .map(String::as_str)
-        .filter(|s| !s.is_empty())
-        .collect();
-    if secrets.is_empty() {
-        host.log(
-            LogLevel::Warn,
-            "push: no shared secret configured",
-            &json!({}),
-        );
-        return Err(PushRejection::NotConfigured);
+    if outcome == Err(PushRejection::BadSignature) {
+        // Only now consult the previous secret (a rotation in progress), so a flood of forged
+        // requests costs one secret read each.
+        let settings = store::load_settings(host)
+            .await
+            .map_err(|e| kvs_down(host, "settings", &e))?;
+        let previous = match settings.previous_secret_expires_at {
+            Some(exp) if exp > now_ms => host
+                .secret_get(SECRET_WEBHOOK_PREVIOUS)
+                .await
+                .map_err(|e| kvs_down(host, "secret", &e))?
+                .filter(|s| !s.is_empty()),
+            _ => None,
+        };
+        match (&current, &previous) {
+            (None, None) => {
+                host.log(
+                    LogLevel::Warn,
+                    "push: no shared secret configured",
+                    &json!({}),
+                );
+                return Err(PushRejection::NotConfigured);
+            }
+            (_, Some(p)) => outcome = verify_signature(pre.signature, pre.body, &[p], now_s),
+            (Some(_), None) => {}
+        }
     }
-    if let Err(r) = verify_signature(pre.signature, pre.body, &secrets, now_ms.div_euclid(1000)) {
+    if let Err(r) = outcome {
         host.log(
             LogLevel::Warn,
             "push: rejected",
