@@ -303,7 +303,13 @@ impl Settings {
                 "Select at least one kind of finding to ticket.",
             ));
         }
-        out.kinds.dedup();
+        let mut kinds = Vec::with_capacity(out.kinds.len());
+        for k in &self.kinds {
+            if !kinds.contains(k) {
+                kinds.push(*k);
+            }
+        }
+        out.kinds = kinds;
         let p = &self.priorities;
         for (name, value) in [
             ("critical", &p.critical),
@@ -432,6 +438,18 @@ mod tests {
         assert_eq!(v.base_url, "https://service.cataam.com");
         assert_eq!(v.project_id.as_deref(), Some("10000"));
         assert_eq!(v.issue_type, "Bug");
+        let dup = Settings {
+            kinds: vec![
+                FindingKind::Iasm,
+                FindingKind::Compliance,
+                FindingKind::Iasm,
+            ],
+            ..s.clone()
+        };
+        assert_eq!(
+            dup.validated().unwrap().kinds,
+            [FindingKind::Iasm, FindingKind::Compliance]
+        );
         let bad = Settings {
             project_id: Some("SEC".into()),
             ..s
