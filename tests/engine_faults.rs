@@ -394,3 +394,19 @@ fn invalid_queue_messages_are_rejected() {
         .expect_err("invalid");
     assert_eq!(e.code(), "INVALID_INPUT");
 }
+
+#[test]
+fn a_run_that_links_between_our_link_read_and_our_lock_is_not_duplicated() {
+    let h = TestHost::new(Workflow::default_simplified());
+    h.add_finding(iasm("fnd_1", Severity::High, T0 - 10_000));
+    // Run B completes entirely (create, link, lock released) after run A read "no link".
+    *h.before_create_lock.borrow_mut() = Some(Box::new(|h: &TestHost| {
+        let r = block_on(engine(h).run_findings(&["fnd_1".into()])).expect("run B");
+        assert_eq!(r.created, 1);
+    }));
+    let r = block_on(engine(&h).run_findings(&["fnd_1".into()])).expect("run A");
+    assert_eq!(r.created, 0, "{r:?}");
+    assert_eq!(r.skipped.get("already_linked"), Some(&1), "{r:?}");
+    assert_one_issue_each(&h, &["fnd_1"]);
+    assert_eq!(h.issue_count(), 1);
+}

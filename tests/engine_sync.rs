@@ -484,3 +484,21 @@ fn health_and_activity_are_recorded() {
         Some(42)
     );
 }
+
+#[test]
+fn a_compliance_rerun_that_never_finishes_is_polled_a_bounded_number_of_times() {
+    let h = TestHost::new(Workflow::default_simplified());
+    h.add_finding(compliance("fnd_c", "ct_1", T0 - 60_000));
+    h.w.borrow_mut().cataam.run_polls = 10_000;
+    poll(&h);
+    let id = h.issue_for("fnd_c").expect("issue").id;
+    h.human_status(&id, "Done", Some("Done"));
+    common::block_on(engine(&h).run_issue(&id)).expect("run");
+    let reports = drain_queue(&h, 100);
+    assert!(reports.len() <= 31, "bounded polls: {}", reports.len());
+    assert!(reports
+        .iter()
+        .any(|r| r.errors.contains_key("RERUN_TIMEOUT")));
+    assert!(h.kvs_value(&store::rerun("fnd_c")).is_none());
+    assert!(h.take_queue().is_empty());
+}

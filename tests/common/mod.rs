@@ -301,13 +301,19 @@ pub struct World {
     pub kvs_reads: usize,
 }
 
+/// A hook run (once) when a create lock is about to be written: lets a test interleave another
+/// run exactly between a link read and the lock.
+pub type LockHook = Box<dyn FnOnce(&TestHost)>;
+
 pub struct TestHost {
     pub w: RefCell<World>,
+    pub before_create_lock: RefCell<Option<LockHook>>,
 }
 
 impl TestHost {
     pub fn new(workflow: Workflow) -> Self {
         TestHost {
+            before_create_lock: RefCell::new(None),
             w: RefCell::new(World {
                 now: T0,
                 deadline: i64::MAX,
@@ -952,6 +958,12 @@ impl Host for TestHost {
         Ok(self.w.borrow().kvs.get(key).map(|(v, _)| v.clone()))
     }
     async fn kvs_set(&self, key: &str, value: &Value, opts: SetOptions) -> HostResult<bool> {
+        if key.starts_with("lock:create:") {
+            let hook = self.before_create_lock.borrow_mut().take();
+            if let Some(hook) = hook {
+                hook(self);
+            }
+        }
         self.tick();
         self.expire();
         {
