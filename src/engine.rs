@@ -42,6 +42,8 @@ pub const CREATE_LOCK_TTL_S: u64 = 7 * 24 * 3600;
 /// A create lock older than this, with no issue found by property search, may be taken over
 /// (must exceed Jira's search index lag).
 pub const STALE_LOCK_MS: i64 = 120_000;
+/// Findings per pre-create orphan search (`findingId IN (…)`).
+pub const ORPHAN_SEARCH_SIZE: usize = 200;
 /// TTL of the scheduled poll's run lock.
 pub const POLL_LOCK_TTL_S: u64 = 60;
 /// Delay between compliance re-run polls.
@@ -465,8 +467,15 @@ impl<'h, H: Host> Engine<'h, H> {
                             ids.push(l.finding_id);
                         }
                     }
-                    // An orphan carrying our property: reconcile its finding, which adopts it.
-                    (None, Some(fid)) => ids.push(fid.clone()),
+                    // An orphan carrying our property (its create's link was lost): adopt it.
+                    (None, Some(fid)) => {
+                        if let Err(e) = self.adopt_orphan(fid, &hit.state.id).await {
+                            if matches!(e, ItemError::Cataam(CataamError::KeyRejected)) {
+                                return Err(EngineError::KeyRejected);
+                            }
+                            self.record_failure(fid, &e).await?;
+                        }
+                    }
                     (None, None) => {}
                 }
             }
@@ -886,6 +895,7 @@ impl<'h, H: Host> Engine<'h, H> {
                 }
             }
         }
+        let to_create = self.adopt_existing(to_create).await?;
         let batches: Vec<&[Finding]> = to_create.chunks(BULK_SIZE).collect();
         for wave in batches.chunks(4) {
             if self.out_of_budget() {
@@ -904,6 +914,73 @@ impl<'h, H: Host> Engine<'h, H> {
             }
         }
         Ok(())
+    }
+
+    /// Before creating, looks for issues already carrying these findings' ids (state lost, an
+    /// earlier install): one property search per 200 findings; hits are confirmed by `GET` and
+    /// adopted. Returns the findings that still need an issue. Issues younger than the search
+    /// index lag are covered by the create locks instead.
+    async fn adopt_existing(&self, findings: Vec<Finding>) -> Result<Vec<Finding>, EngineError> {
+        let mut remaining = vec![];
+        for chunk in findings.chunks(ORPHAN_SEARCH_SIZE) {
+            let ids: Vec<&str> = chunk.iter().map(|f| f.id.as_str()).collect();
+            let jql = crate::jira::jql_by_findings(&ids);
+            let mut found: BTreeMap<String, String> = BTreeMap::new();
+            let mut token: Option<String> = None;
+            let mut failed: Option<JiraError> = None;
+            loop {
+                match self.jira.search(&jql, token.as_deref(), 100).await {
+                    Ok((hits, next)) => {
+                        for h in hits {
+                            if let Some(fid) = h.finding_id {
+                                found.entry(fid).or_insert(h.state.id);
+                            }
+                        }
+                        match next {
+                            Some(t) => token = Some(t),
+                            None => break,
+                        }
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = failed {
+                // Unknown: release the locks and retry these later.
+                for f in chunk {
+                    self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                    self.record_failure(&f.id, &ItemError::Jira(e.clone()))
+                        .await?;
+                }
+                continue;
+            }
+            for f in chunk {
+                let Some(issue_id) = found.get(&f.id) else {
+                    remaining.push(f.clone());
+                    continue;
+                };
+                let confirmed = match self.jira.get_issue_with_finding(issue_id).await {
+                    Ok(h) if h.finding_id.as_deref() == Some(f.id.as_str()) => Some(h.state),
+                    Ok(_) | Err(JiraError::NotFound) => None,
+                    Err(e) => {
+                        self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                        self.record_failure(&f.id, &ItemError::Jira(e)).await?;
+                        continue;
+                    }
+                };
+                match confirmed {
+                    Some(state) => {
+                        if let Err(e) = self.adopt(f, &state).await {
+                            self.record_failure(&f.id, &e).await?;
+                        }
+                    }
+                    None => remaining.push(f.clone()),
+                }
+            }
+        }
+        Ok(remaining)
     }
 
     /// A create lock exists without a link: adopt an orphan if one exists; `Ok(true)` when this
@@ -959,6 +1036,27 @@ impl<'h, H: Host> Engine<'h, H> {
         )
         .await?;
         Ok(true)
+    }
+
+    /// Adopts an issue found carrying `finding_id` without any link, unless the finding is
+    /// already linked (to another issue: that one stays the managed issue).
+    async fn adopt_orphan(&self, finding_id: &str, issue_id: &str) -> Result<(), ItemError> {
+        if store::get::<H, Link>(self.host, &store::link_by_finding(finding_id))
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let hit = match self.jira.get_issue_with_finding(issue_id).await {
+            Ok(h) => h,
+            Err(JiraError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if hit.finding_id.as_deref() != Some(finding_id) {
+            return Ok(());
+        }
+        let f = self.cataam.get_finding(finding_id).await?;
+        self.adopt(&f, &hit.state).await
     }
 
     async fn adopt(&self, f: &Finding, issue: &IssueState) -> Result<(), ItemError> {

@@ -405,6 +405,15 @@ pub fn jql_by_finding(finding_id: &str) -> String {
     )
 }
 
+/// JQL finding the issues of any of these findings by property (one search per create batch).
+pub fn jql_by_findings(finding_ids: &[&str]) -> String {
+    let list: Vec<String> = finding_ids.iter().map(|i| jql_string(i)).collect();
+    format!(
+        "issue.property[{FINDING_PROPERTY}].findingId IN ({})",
+        list.join(", ")
+    )
+}
+
 /// JQL of managed issues updated since `since_ms`, oldest first.
 pub fn jql_managed_updated_since(since_ms: i64) -> String {
     format!(

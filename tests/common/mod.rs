@@ -678,6 +678,20 @@ impl FakeJira {
                             .and_then(|p| p["findingId"].as_str())
                             == Some(fid)
                     });
+                } else if let Some(rest) =
+                    jql.strip_prefix("issue.property[cataam.finding].findingId IN (")
+                {
+                    let ids: Vec<String> = rest
+                        .trim_end_matches(')')
+                        .split(", ")
+                        .map(|x| x.trim_matches('"').to_string())
+                        .collect();
+                    hits.retain(|i| {
+                        i.properties
+                            .get("cataam.finding")
+                            .and_then(|p| p["findingId"].as_str())
+                            .is_some_and(|f| ids.iter().any(|x| x == f))
+                    });
                 } else if let Some(rest) = jql.strip_prefix(
                     "issue.property[cataam.finding].findingId IS NOT EMPTY AND updated >= \"",
                 ) {
