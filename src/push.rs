@@ -60,12 +60,36 @@ pub struct WebTriggerRequest {
     pub method: String,
     /// Request path (unused).
     pub path: String,
-    /// Headers; names in any case, each with one or more values.
+    /// Headers; names in any case, each with one or more values (a single string is accepted too).
+    #[serde(deserialize_with = "one_or_many")]
     pub headers: BTreeMap<String, Vec<String>>,
     /// Query parameters (unused).
+    #[serde(deserialize_with = "one_or_many")]
     pub query_parameters: BTreeMap<String, Vec<String>>,
     /// Raw body text exactly as received (the signature covers these bytes).
     pub body: Option<String>,
+}
+
+/// Reads `{ name: [values] }`, also tolerating `{ name: value }` and `null`.
+fn one_or_many<'de, D>(d: D) -> Result<BTreeMap<String, Vec<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<String>),
+        One(String),
+    }
+    let raw: Option<BTreeMap<String, OneOrMany>> = Option::deserialize(d)?;
+    Ok(raw
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| match v {
+            OneOrMany::Many(v) => (k, v),
+            OneOrMany::One(v) => (k, vec![v]),
+        })
+        .collect())
 }
 
 impl WebTriggerRequest {
@@ -706,6 +730,21 @@ mod tests {
             parse_event("nope", "evt_1"),
             Err(PushRejection::MalformedJson)
         );
+    }
+
+    #[test]
+    fn forge_request_shapes() {
+        let r: WebTriggerRequest = serde_json::from_value(json!({
+            "method": "POST", "path": "/", "body": "{}",
+            "headers": {"Content-Type": ["application/json"], "x-cataam-event-id": "evt_1"},
+            "queryParameters": null, "userPath": "/x"
+        }))
+        .unwrap();
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(r.header("X-Cataam-Event-Id"), Some("evt_1"));
+        assert!(r.query_parameters.is_empty());
+        let empty: WebTriggerRequest = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(precheck(&empty), Err(PushRejection::MethodNotAllowed));
     }
 
     #[test]
