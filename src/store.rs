@@ -309,7 +309,10 @@ pub fn set_op<T: Serialize>(key: String, v: &T) -> TxOp {
     }
 }
 
-/// Lists every record under a prefix (all pages).
+/// Largest page Forge KVS allows for a query.
+pub const KVS_QUERY_LIMIT: u32 = 20;
+
+/// Lists every record under a prefix (all pages of [`KVS_QUERY_LIMIT`]).
 pub async fn list<H: Host, T: DeserializeOwned>(
     h: &H,
     prefix: &str,
@@ -317,7 +320,9 @@ pub async fn list<H: Host, T: DeserializeOwned>(
     let mut out = vec![];
     let mut cursor: Option<String> = None;
     loop {
-        let page = h.kvs_query(prefix, cursor.as_deref(), 100).await?;
+        let page = h
+            .kvs_query(prefix, cursor.as_deref(), KVS_QUERY_LIMIT)
+            .await?;
         for kv in page.results {
             if let Ok(v) = serde_json::from_value(kv.value) {
                 out.push((kv.key, v));

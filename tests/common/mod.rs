@@ -1003,6 +1003,7 @@ impl Host for TestHost {
         cursor: Option<&str>,
         limit: u32,
     ) -> HostResult<QueryPage> {
+        assert!((1..=20).contains(&limit), "Forge KVS query limit is 1..=20");
         self.tick();
         self.expire();
         let w = self.w.borrow();
