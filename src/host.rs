@@ -170,8 +170,12 @@ pub trait Host {
     /// Deletes a KVS key (no error when missing).
     async fn kvs_delete(&self, key: &str) -> HostResult<()>;
     /// Lists entries whose key begins with `prefix`.
-    async fn kvs_query(&self, prefix: &str, cursor: Option<&str>, limit: u32)
-        -> HostResult<QueryPage>;
+    async fn kvs_query(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> HostResult<QueryPage>;
     /// Applies up to 25 operations atomically.
     async fn kvs_transact(&self, ops: &[TxOp]) -> HostResult<()>;
     /// Reads a secret from encrypted secret storage.
