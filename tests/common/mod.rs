@@ -299,6 +299,9 @@ pub struct World {
     pub writes: usize,
     pub crash_after: Option<usize>,
     pub kvs_reads: usize,
+    /// Key → number of upcoming KVS operations on it that fail with a `KVS` host error
+    /// (a transaction fails when any of its keys is listed).
+    pub kvs_fail: BTreeMap<String, u32>,
 }
 
 /// A hook run (once) when a create lock is about to be written: lets a test interleave another
@@ -358,6 +361,7 @@ impl TestHost {
                 writes: 0,
                 crash_after: None,
                 kvs_reads: 0,
+                kvs_fail: BTreeMap::new(),
             }),
         }
     }
@@ -497,6 +501,22 @@ impl TestHost {
             w.crash_after = None;
             drop(w);
             panic!("injected crash");
+        }
+    }
+
+    /// Fails the next `times` KVS operations touching `key`.
+    pub fn fail_kvs(&self, key: &str, times: u32) {
+        self.w.borrow_mut().kvs_fail.insert(key.into(), times);
+    }
+
+    fn injected_kvs_fault(&self, key: &str) -> HostResult<()> {
+        let mut w = self.w.borrow_mut();
+        match w.kvs_fail.get_mut(key) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                Err(HostError::new("KVS", "injected storage fault"))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -966,6 +986,7 @@ impl FakeCataam {
 
 impl Host for TestHost {
     async fn kvs_get(&self, key: &str) -> HostResult<Option<Value>> {
+        self.injected_kvs_fault(key)?;
         self.tick();
         self.expire();
         self.w.borrow_mut().kvs_reads += 1;
@@ -978,6 +999,7 @@ impl Host for TestHost {
                 hook(self);
             }
         }
+        self.injected_kvs_fault(key)?;
         self.tick();
         self.expire();
         {
@@ -992,6 +1014,7 @@ impl Host for TestHost {
         Ok(true)
     }
     async fn kvs_delete(&self, key: &str) -> HostResult<()> {
+        self.injected_kvs_fault(key)?;
         self.tick();
         self.w.borrow_mut().kvs.remove(key);
         self.wrote();
@@ -1032,6 +1055,11 @@ impl Host for TestHost {
     }
     async fn kvs_transact(&self, ops: &[TxOp]) -> HostResult<()> {
         assert!(ops.len() <= 25, "transaction over 25 ops");
+        for op in ops {
+            match op {
+                TxOp::Set { key, .. } | TxOp::Delete { key } => self.injected_kvs_fault(key)?,
+            }
+        }
         self.tick();
         {
             let mut w = self.w.borrow_mut();
