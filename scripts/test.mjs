@@ -14,6 +14,9 @@ const defaultSpec = join(root, '..', 'shared', 'jira', 'swagger-v3.v3.json');
 const env = { ...process.env };
 if (!env.JIRA_OPENAPI_SPEC && existsSync(defaultSpec)) env.JIRA_OPENAPI_SPEC = defaultSpec;
 
+// A suite whose servers outlive its tests must not hang CI: exit once its tests are done, and
+// bound every test (the longest end-to-end test takes a few minutes).
+const NODE_TEST_GUARDS = ['--test-force-exit', '--test-timeout=600000'];
 const results = [];
 function step(name, cmd, args, opts = {}) {
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
@@ -37,11 +40,11 @@ if (!only || only === 'rust') {
 let built = true;
 if (!only || only !== 'rust') built = step('build', process.execPath, [join(root, 'scripts/build.mjs'), '--quiet']);
 if (built && (!only || only === 'node')) {
-  step('node tests', process.execPath, ['--test', '--test-concurrency=2', ...tests('tests')]);
+  step('node tests', process.execPath, ['--test', '--test-concurrency=2', ...NODE_TEST_GUARDS, ...tests('tests')]);
 }
 if (built && (!only || only === 'browser')) {
   const browser = tests('tests/browser');
-  if (browser.length) step('browser tests', process.execPath, ['--test', '--test-concurrency=1', ...browser]);
+  if (browser.length) step('browser tests', process.execPath, ['--test', '--test-concurrency=1', ...NODE_TEST_GUARDS, ...browser]);
 }
 if (built && (!only || only === 'soak') && existsSync(join(root, 'bench/soak.mjs'))) {
   step('chaos soak (CI size)', process.execPath, [join(root, 'bench/soak.mjs'), '--ci']);
