@@ -42,6 +42,14 @@ pub const CREATE_LOCK_TTL_S: u64 = 7 * 24 * 3600;
 /// A create lock older than this, with no issue found by property search, may be taken over
 /// (must exceed Jira's search index lag).
 pub const STALE_LOCK_MS: i64 = 120_000;
+/// TTL of a stale-lock takeover guard: just above the longest function timeout (60 s in the
+/// manifest), so the guard of a run killed mid-takeover expires instead of blocking forever.
+pub const TAKEOVER_GUARD_TTL_S: u64 = 90;
+/// Most finding ids in one queued retry message.
+pub const RETRY_BATCH: usize = 50;
+/// Longest an invocation can run (the manifest's function timeout): a create lock older than
+/// this has no live holder, so a property search can tell whether its create happened.
+pub const HOLDER_MAX_MS: i64 = 60_000;
 /// Findings per pre-create orphan search (`findingId IN (…)`).
 pub const ORPHAN_SEARCH_SIZE: usize = 200;
 /// TTL of the scheduled poll's run lock.
@@ -295,12 +303,10 @@ impl<'h, H: Host> Engine<'h, H> {
             return self.finish(false).await;
         }
         let result = self.poll_inner().await;
-        let released = self.host.kvs_delete(store::POLL_LOCK).await;
+        // A lock that cannot be released expires with its TTL.
+        let _ = self.host.kvs_delete(store::POLL_LOCK).await;
         match result {
-            Ok(()) => {
-                released?;
-                self.finish(true).await
-            }
+            Ok(()) => self.finish(true).await,
             Err(e) => {
                 self.fail_run(&e).await;
                 Err(e)
@@ -410,14 +416,17 @@ impl<'h, H: Host> Engine<'h, H> {
                 }
             }
             store::put(self.host, store::POLL_CURSOR, &cursor).await?;
-            let mut health = store::read_health(self.host).await?;
-            if health.backlog.active {
-                health.backlog.processed += n;
-                if cursor.page.is_none() {
-                    health.backlog.active = false;
-                    health.backlog.finished_at = Some(self.host.now_ms());
+            // Backlog progress is bookkeeping for the admin page: a storage fault here must not
+            // fail a run whose page and cursor are already stored.
+            if let Ok(mut health) = store::read_health(self.host).await {
+                if health.backlog.active {
+                    health.backlog.processed += n;
+                    if cursor.page.is_none() {
+                        health.backlog.active = false;
+                        health.backlog.finished_at = Some(self.host.now_ms());
+                    }
+                    let _ = store::put(self.host, store::HEALTH, &health).await;
                 }
-                store::put(self.host, store::HEALTH, &health).await?;
             }
             if cursor.page.is_none() {
                 return Ok(true);
@@ -440,6 +449,7 @@ impl<'h, H: Host> Engine<'h, H> {
         };
         let jql = crate::jira::jql_managed_updated_since((cur.since_ms - CURSOR_OVERLAP_MS).max(0));
         let mut token: Option<String> = None;
+        let mut incomplete = false;
         loop {
             if self.out_of_budget() {
                 return Ok(());
@@ -458,11 +468,28 @@ impl<'h, H: Host> Engine<'h, H> {
             .await;
             let mut ids = vec![];
             for (hit, link) in hits.iter().zip(links) {
-                match (link?, &hit.finding_id) {
+                let link = match link {
+                    Ok(l) => l,
+                    Err(e) => {
+                        // Per-item storage fault: keep the cursor so the overlap rescans it.
+                        self.error_count("KVS");
+                        self.host.log(
+                            LogLevel::Warn,
+                            "storage error",
+                            &json!({ "issueId": hit.state.id, "code": e.code }),
+                        );
+                        incomplete = true;
+                        continue;
+                    }
+                };
+                match (link, &hit.finding_id) {
                     (Some(l), _) => {
-                        // Only issues whose Jira-owned state differs from the base need work.
+                        // Only issues whose Jira-owned state differs from the base need work;
+                        // a base that cannot be read is reconciled (which reads it again).
                         let base: Option<Link> =
-                            store::get(self.host, &store::link_by_finding(&l.finding_id)).await?;
+                            store::get(self.host, &store::link_by_finding(&l.finding_id))
+                                .await
+                                .unwrap_or(None);
                         if base.is_none_or(|b| jira_side_changed(&b, &hit.state)) {
                             ids.push(l.finding_id);
                         }
@@ -473,7 +500,7 @@ impl<'h, H: Host> Engine<'h, H> {
                             if matches!(e, ItemError::Cataam(CataamError::KeyRejected)) {
                                 return Err(EngineError::KeyRejected);
                             }
-                            self.record_failure(fid, &e).await?;
+                            self.record_failure(fid, &e).await;
                         }
                     }
                     (None, None) => {}
@@ -486,6 +513,9 @@ impl<'h, H: Host> Engine<'h, H> {
                 Some(t) => token = Some(t),
                 None => break,
             }
+        }
+        if incomplete {
+            return Ok(());
         }
         store::put(
             self.host,
@@ -574,12 +604,24 @@ impl<'h, H: Host> Engine<'h, H> {
                 .await;
                 let mut live = vec![];
                 for (id, d) in ids.into_iter().zip(dead) {
-                    if d?.is_none() {
-                        live.push(id);
+                    match d {
+                        Ok(Some(_)) => {}
+                        // Unknown: try it (the dead-letter check only saves work).
+                        Ok(None) | Err(_) => live.push(id),
                     }
                 }
                 let result = self.reconcile_ids(&live).await;
-                self.end(result).await
+                match result {
+                    Ok(()) => self.finish(false).await,
+                    // The queue redelivers this message (every id in it): queueing this run's
+                    // retries as well would double the messages on every failure.
+                    Err(e) => {
+                        self.retries.borrow_mut().clear();
+                        self.deferred.borrow_mut().clear();
+                        self.fail_run(&e).await;
+                        Err(e)
+                    }
+                }
             }
             Some("rerun") => {
                 self.check_configured()?;
@@ -623,7 +665,7 @@ impl<'h, H: Host> Engine<'h, H> {
                         Ok(f) => findings.push(f),
                         Err(CataamError::KeyRejected) => return Err(EngineError::KeyRejected),
                         Err(CataamError::NotFound) => self.skip_count("finding_not_found"),
-                        Err(e) => self.record_failure(id, &ItemError::Cataam(e)).await?,
+                        Err(e) => self.record_failure(id, &ItemError::Cataam(e)).await,
                     }
                 }
             }
@@ -644,11 +686,15 @@ impl<'h, H: Host> Engine<'h, H> {
             }))
             .await;
             for (f, l) in wave.iter().zip(links) {
-                items.push(Item {
-                    finding: f.clone(),
-                    link: l?,
-                    issue: None,
-                });
+                match l {
+                    Ok(link) => items.push(Item {
+                        finding: f.clone(),
+                        link,
+                        issue: None,
+                    }),
+                    // Per-item storage fault: retry this finding, go on with the others.
+                    Err(e) => self.record_failure(&f.id, &ItemError::Kvs(e)).await,
+                }
             }
         }
         // Current issues of linked findings.
@@ -676,7 +722,7 @@ impl<'h, H: Host> Engine<'h, H> {
                     Err(e) => {
                         failed[i] = true;
                         self.record_failure(&items[i].finding.id.clone(), &ItemError::Jira(e))
-                            .await?;
+                            .await;
                     }
                 }
             }
@@ -714,7 +760,7 @@ impl<'h, H: Host> Engine<'h, H> {
                     if matches!(e, ItemError::Cataam(CataamError::KeyRejected)) {
                         return Err(EngineError::KeyRejected);
                     }
-                    self.record_failure(&items[*i].finding.id, &e).await?;
+                    self.record_failure(&items[*i].finding.id, &e).await;
                 }
             }
         }
@@ -852,7 +898,7 @@ impl<'h, H: Host> Engine<'h, H> {
             }
             let got = join_all(wave.iter().map(|f| {
                 let k = store::create_lock(&f.id);
-                let v = serde_json::to_value(CreateLock { at: now }).unwrap_or(Value::Null);
+                let v = serde_json::to_value(self.new_lock(now)).unwrap_or(Value::Null);
                 async move {
                     self.host
                         .kvs_set(
@@ -869,13 +915,21 @@ impl<'h, H: Host> Engine<'h, H> {
             .await;
             let mut acquired = vec![];
             for (f, r) in wave.iter().zip(got) {
-                if r? {
+                let won = match r {
+                    Ok(w) => w,
+                    Err(e) => {
+                        // Unknown whether the lock was written: a stale lock is recovered later.
+                        self.record_failure(&f.id, &ItemError::Kvs(e)).await;
+                        continue;
+                    }
+                };
+                if won {
                     acquired.push(f);
                 } else {
                     match self.recover(f).await {
                         Ok(true) => to_create.push(f.clone()),
                         Ok(false) => {}
-                        Err(e) => self.record_failure(&f.id, &e).await?,
+                        Err(e) => self.record_failure(&f.id, &e).await,
                     }
                 }
             }
@@ -887,8 +941,16 @@ impl<'h, H: Host> Engine<'h, H> {
             }))
             .await;
             for (f, l) in acquired.into_iter().zip(links) {
-                if l?.is_some() {
-                    self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                let l = match l {
+                    Ok(l) => l,
+                    Err(e) => {
+                        self.release_lock(&f.id).await;
+                        self.record_failure(&f.id, &ItemError::Kvs(e)).await;
+                        continue;
+                    }
+                };
+                if l.is_some() {
+                    self.release_lock(&f.id).await;
                     self.skip_count("already_linked");
                 } else {
                     to_create.push(f.clone());
@@ -902,7 +964,7 @@ impl<'h, H: Host> Engine<'h, H> {
                 // Nothing was sent for these: release their locks and defer them.
                 for b in wave {
                     for f in b.iter() {
-                        self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                        self.release_lock(&f.id).await;
                         self.defer(&f.id);
                     }
                 }
@@ -950,9 +1012,9 @@ impl<'h, H: Host> Engine<'h, H> {
             if let Some(e) = failed {
                 // Unknown: release the locks and retry these later.
                 for f in chunk {
-                    self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                    self.release_lock(&f.id).await;
                     self.record_failure(&f.id, &ItemError::Jira(e.clone()))
-                        .await?;
+                        .await;
                 }
                 continue;
             }
@@ -965,15 +1027,15 @@ impl<'h, H: Host> Engine<'h, H> {
                     Ok(h) if h.finding_id.as_deref() == Some(f.id.as_str()) => Some(h.state),
                     Ok(_) | Err(JiraError::NotFound) => None,
                     Err(e) => {
-                        self.host.kvs_delete(&store::create_lock(&f.id)).await?;
-                        self.record_failure(&f.id, &ItemError::Jira(e)).await?;
+                        self.release_lock(&f.id).await;
+                        self.record_failure(&f.id, &ItemError::Jira(e)).await;
                         continue;
                     }
                 };
                 match confirmed {
                     Some(state) => {
                         if let Err(e) = self.adopt(f, &state).await {
-                            self.record_failure(&f.id, &e).await?;
+                            self.record_failure(&f.id, &e).await;
                         }
                     }
                     None => remaining.push(f.clone()),
@@ -984,9 +1046,30 @@ impl<'h, H: Host> Engine<'h, H> {
     }
 
     /// A create lock exists without a link: adopt an orphan if one exists; `Ok(true)` when this
-    /// run took the stale lock over and must create.
+    /// run took the stale lock over and must create. A lock younger than [`STALE_LOCK_MS`] is
+    /// left alone while its holder may still run (until its recorded deadline, at most
+    /// [`HOLDER_MAX_MS`]; no search), then searched
+    /// for an orphan, and only taken over once stale; until then the finding is re-checked later. Every path that neither adopts nor takes
+    /// over schedules that re-check, so a finding is never left waiting for an unrelated trigger.
     async fn recover(&self, f: &Finding) -> Result<bool, ItemError> {
         let lock: Option<CreateLock> = store::get(self.host, &store::create_lock(&f.id)).await?;
+        let now = self.host.now_ms();
+        let Some(lock) = lock else {
+            // The lock vanished meanwhile (another run finished or released it): look again soon.
+            self.schedule_retry_no_attempt(&f.id, 1);
+            return Ok(false);
+        };
+        let age = now - lock.at;
+        let holder_gone_at = lock
+            .until
+            .unwrap_or(lock.at + HOLDER_MAX_MS)
+            .min(lock.at + HOLDER_MAX_MS);
+        if now < holder_gone_at {
+            // The holder may still be running: no search yet.
+            self.skip_count("create_pending");
+            self.schedule_retry_no_attempt(&f.id, ((holder_gone_at - now) / 1000 + 1) as u32);
+            return Ok(false);
+        }
         let (hits, _) = self
             .jira
             .search(&crate::jira::jql_by_finding(&f.id), None, 5)
@@ -1002,39 +1085,44 @@ impl<'h, H: Host> Engine<'h, H> {
                 Err(e) => return Err(e.into()),
             }
         }
-        let now = self.host.now_ms();
-        let Some(lock) = lock else {
-            // The lock vanished meanwhile (another run finished): the next trigger reconciles.
-            return Ok(false);
-        };
-        if now - lock.at < STALE_LOCK_MS {
+        if age < STALE_LOCK_MS {
+            // Nothing found yet, but the index may still lag behind a create.
             self.skip_count("create_pending");
-            self.schedule_retry_no_attempt(
-                &f.id,
-                ((STALE_LOCK_MS - (now - lock.at)) / 1000 + 1) as u32,
-            );
+            self.schedule_retry_no_attempt(&f.id, ((STALE_LOCK_MS - age) / 1000 + 1) as u32);
             return Ok(false);
         }
+        // One-shot guard per stale generation. Its TTL only just exceeds the longest invocation:
+        // a holder killed between the guard and the lock re-put below would otherwise leave a
+        // guard nobody can win again (and the finding would never be created). A live holder
+        // re-puts the lock (new generation) well within its own timeout, so the guard's expiry
+        // can never let a second run take over the same generation.
         let won = self
             .host
             .kvs_set(
                 &store::create_lock_takeover(&f.id, lock.at),
                 &json!({ "at": now }),
                 SetOptions {
-                    ttl_seconds: Some(24 * 3600),
+                    ttl_seconds: Some(TAKEOVER_GUARD_TTL_S),
                     if_not_exists: true,
                 },
             )
             .await?;
         if !won {
+            // Another run is taking over: re-check after its guard would have expired.
+            self.skip_count("create_pending");
+            self.schedule_retry_no_attempt(&f.id, TAKEOVER_GUARD_TTL_S as u32 + 1);
             return Ok(false);
         }
-        store::put(
-            self.host,
-            &store::create_lock(&f.id),
-            &CreateLock { at: now },
-        )
-        .await?;
+        self.host
+            .kvs_set(
+                &store::create_lock(&f.id),
+                &serde_json::to_value(self.new_lock(now)).unwrap_or(Value::Null),
+                SetOptions {
+                    ttl_seconds: Some(CREATE_LOCK_TTL_S),
+                    if_not_exists: false,
+                },
+            )
+            .await?;
         Ok(true)
     }
 
@@ -1106,12 +1194,12 @@ impl<'h, H: Host> Engine<'h, H> {
                 // has an unknown outcome: keep the locks (recovery searches before creating).
                 if matches!(e, JiraError::RateLimited { .. }) {
                     for f in batch {
-                        self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                        self.release_lock(&f.id).await;
                     }
                 }
                 for f in batch {
                     self.record_failure(&f.id, &ItemError::Jira(e.clone()))
-                        .await?;
+                        .await;
                 }
                 return Ok(());
             }
@@ -1140,24 +1228,44 @@ impl<'h, H: Host> Engine<'h, H> {
                 }
                 BulkOutcome::Failed { status } => {
                     // The element was not created: release its lock.
-                    self.host.kvs_delete(&store::create_lock(&f.id)).await?;
+                    self.release_lock(&f.id).await;
                     if status == 429 || status >= 500 {
                         self.record_failure(&f.id, &ItemError::Jira(JiraError::Server { status }))
-                            .await?;
+                            .await;
                     } else {
                         self.error_count("JIRA_REJECTED");
-                        self.write_skip(&f.id, SkipReason::ProjectMisconfigured)
-                            .await?;
+                        if let Err(e) = self
+                            .write_skip(&f.id, SkipReason::ProjectMisconfigured)
+                            .await
+                        {
+                            self.record_failure(&f.id, &ItemError::Kvs(e)).await;
+                        }
                     }
                 }
             }
         }
-        for chunk in ops.chunks(25) {
-            self.host.kvs_transact(chunk).await?;
-        }
-        for (f, key) in created {
-            self.bump(|r| r.created += 1);
-            self.note(f, &key, "created");
+        // Five ops per created issue: each transaction covers whole findings.
+        for (chunk, who) in ops.chunks(25).zip(created.chunks(5)) {
+            // The ops are idempotent: one immediate second try rides out a transient fault.
+            let mut stored = self.host.kvs_transact(chunk).await;
+            if stored.is_err() {
+                stored = self.host.kvs_transact(chunk).await;
+            }
+            match stored {
+                Ok(()) => {
+                    for (f, key) in who {
+                        self.bump(|r| r.created += 1);
+                        self.note(f, key, "created");
+                    }
+                }
+                Err(e) => {
+                    // The issues exist but their links were not stored: the create locks stay,
+                    // and recovery adopts the issues (property search) once the locks are stale.
+                    for (f, _) in who {
+                        self.record_failure(&f.id, &ItemError::Kvs(e.clone())).await;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -1331,7 +1439,9 @@ impl<'h, H: Host> Engine<'h, H> {
     // ---------------------------------------------------------------- retries, health
 
     /// Records a failed attempt: a retry with back-off through the queue, or a dead letter.
-    async fn record_failure(&self, finding_id: &str, e: &ItemError) -> Result<(), EngineError> {
+    /// Never fails the run: when the bookkeeping itself cannot be stored (a storage fault), the
+    /// item is still queued for a retry (the run's one coalesced retry batch) and the run goes on.
+    async fn record_failure(&self, finding_id: &str, e: &ItemError) {
         let code = e.code();
         self.error_count(code);
         if let ItemError::Kvs(h) = e {
@@ -1346,7 +1456,15 @@ impl<'h, H: Host> Engine<'h, H> {
             ItemError::Jira(j) => j.is_retryable(),
             ItemError::Kvs(_) => true,
         };
-        let prev: Option<RetryRecord> = store::get(self.host, &store::retry(finding_id)).await?;
+        let prev = match store::get::<H, RetryRecord>(self.host, &store::retry(finding_id)).await {
+            Ok(p) => p,
+            Err(_) => {
+                // Attempts unknown: retry without counting (the record is kept as it was).
+                self.retries.borrow_mut().push((finding_id.into(), 30));
+                self.bump(|r| r.retried += 1);
+                return;
+            }
+        };
         let attempts = prev.map(|r| r.attempts).unwrap_or(0) + 1;
         if !retryable || attempts >= MAX_ATTEMPTS {
             let dl = DeadLetter {
@@ -1355,21 +1473,28 @@ impl<'h, H: Host> Engine<'h, H> {
                 attempts,
                 at: self.host.now_ms(),
             };
-            self.host
+            let stored = self
+                .host
                 .kvs_transact(&[
                     store::set_op(store::dead_letter(finding_id), &dl),
                     TxOp::Delete {
                         key: store::retry(finding_id),
                     },
                 ])
-                .await?;
+                .await;
+            if stored.is_err() {
+                // Not dead-lettered: try again later rather than lose the item.
+                self.retries.borrow_mut().push((finding_id.into(), 60));
+                self.bump(|r| r.retried += 1);
+                return;
+            }
             self.bump(|r| r.dead_lettered += 1);
             self.host.log(
                 LogLevel::Warn,
                 "dead letter",
                 &json!({ "findingId": finding_id, "code": code, "attempts": attempts }),
             );
-            return Ok(());
+            return;
         }
         let backoff = (30u32 << (attempts - 1).min(5)).min(900);
         let delay = e
@@ -1383,10 +1508,30 @@ impl<'h, H: Host> Engine<'h, H> {
             code: code.into(),
             next_at: self.host.now_ms() + delay as i64 * 1000,
         };
-        store::put(self.host, &store::retry(finding_id), &rec).await?;
+        // Best effort: without the record the queued retry still happens (attempt not counted).
+        let _ = store::put(self.host, &store::retry(finding_id), &rec).await;
         self.retries.borrow_mut().push((finding_id.into(), delay));
         self.bump(|r| r.retried += 1);
-        Ok(())
+    }
+
+    /// A create lock taken now; it records when this invocation must have ended.
+    fn new_lock(&self, now: i64) -> CreateLock {
+        CreateLock {
+            at: now,
+            until: Some(now + self.host.remaining_ms().clamp(0, HOLDER_MAX_MS)),
+        }
+    }
+
+    /// Releases a create lock after nothing was sent for it. Best effort: a lock that cannot be
+    /// deleted (storage fault) goes stale and is taken over by recovery.
+    async fn release_lock(&self, finding_id: &str) {
+        if let Err(e) = self.host.kvs_delete(&store::create_lock(finding_id)).await {
+            self.host.log(
+                LogLevel::Warn,
+                "storage error",
+                &json!({ "findingId": finding_id, "code": e.code }),
+            );
+        }
     }
 
     /// Defers an item for lack of time (no attempt counted): it is re-queued as a retry message
@@ -1414,24 +1559,31 @@ impl<'h, H: Host> Engine<'h, H> {
         Ok(())
     }
 
+    /// Queues this run's retries, coalesced: each id once (at its shortest delay; items deferred
+    /// for lack of time at delay 0), one message per distinct delay and [`RETRY_BATCH`] ids.
     async fn flush_retries(&self) -> Result<(), EngineError> {
         let deferred: Vec<String> = self.deferred.borrow_mut().drain(..).collect();
         if !deferred.is_empty() {
             self.bump(|r| r.stopped_for_budget = true);
         }
+        let mut delay_of: BTreeMap<String, u32> = BTreeMap::new();
         for id in deferred {
-            self.schedule_retry_no_attempt(&id, 0);
+            delay_of.insert(id, 0);
+        }
+        for (id, d) in self.retries.borrow_mut().drain(..) {
+            let d = d.min(900);
+            delay_of
+                .entry(id)
+                .and_modify(|e| *e = (*e).min(d))
+                .or_insert(d);
         }
         let mut by_delay: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-        for (id, d) in self.retries.borrow_mut().drain(..) {
-            let v = by_delay.entry(d.min(900)).or_default();
-            if !v.contains(&id) {
-                v.push(id);
-            }
+        for (id, d) in delay_of {
+            by_delay.entry(d).or_default().push(id);
         }
         let mut events = vec![];
         for (delay, ids) in by_delay {
-            for chunk in ids.chunks(50) {
+            for chunk in ids.chunks(RETRY_BATCH) {
                 events.push(QueueEvent {
                     body: json!({ "type": "retry", "findingIds": chunk }),
                     delay_in_seconds: delay,
@@ -1453,7 +1605,15 @@ impl<'h, H: Host> Engine<'h, H> {
 
     async fn finish(&self, poll: bool) -> Result<RunReport, EngineError> {
         self.flush_retries().await?;
-        self.save_health(poll, None).await?;
+        // The run's work is done and stored: health bookkeeping failing must not fail it (a
+        // failed run is redelivered and would redo all of it).
+        if let Err(e) = self.save_health(poll, None).await {
+            self.host.log(
+                LogLevel::Warn,
+                "health not saved",
+                &json!({ "code": e.code() }),
+            );
+        }
         let mut r = self.report.borrow().clone();
         r.jira_requests = self.jira.request_count();
         r.cataam_requests = self.cataam.request_count();

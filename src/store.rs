@@ -131,6 +131,10 @@ pub struct IssueLink {
 pub struct CreateLock {
     /// When the create attempt started (ms); the bulk request is sent after this.
     pub at: i64,
+    /// When the holder's invocation must have ended (ms): after this nobody is still creating
+    /// under the lock, so a property search can decide (absent in locks of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
 }
 
 /// CATAAM poll cursor (`cursor:cataam`).

@@ -424,3 +424,89 @@ fn the_jira_poll_adopts_an_orphan_issue_carrying_our_property() {
     poll(&h);
     assert_eq!(poll(&h).writes(), 0);
 }
+
+#[test]
+fn a_storage_fault_on_one_item_mid_poll_does_not_fail_the_run() {
+    let h = TestHost::new(Workflow::default_simplified());
+    let ids = ["fnd_1", "fnd_2", "fnd_3", "fnd_4", "fnd_5"];
+    for (n, id) in ids.iter().enumerate() {
+        h.add_finding(iasm(id, Severity::High, T0 - 60_000 + n as i64 * 1000));
+    }
+    // One link read and one create-lock write fail (0.5 % KVS errors hit some item per page).
+    h.fail_kvs(&store::link_by_finding("fnd_2"), 1);
+    h.fail_kvs(&store::create_lock("fnd_4"), 1);
+    let r = block_on(engine(&h).run_poll()).expect("the run continues past per-item faults");
+    assert_eq!(r.created, 3, "{r:?}");
+    assert_eq!(r.errors.get("KVS"), Some(&2), "{r:?}");
+    // The page's progress is kept: the scan finished and the cursor advanced.
+    let cursor = h.kvs_value(store::POLL_CURSOR).expect("cursor");
+    assert!(
+        cursor["since"].is_string() && cursor["page"].is_null(),
+        "{cursor}"
+    );
+    // The two failed items are retried through one queued batch, not one message each.
+    let q = h.take_queue();
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(q[0].body["type"], "retry");
+    let mut retried: Vec<&str> = q[0].body["findingIds"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    retried.sort();
+    assert_eq!(retried, ["fnd_2", "fnd_4"]);
+    h.advance(q[0].delay_in_seconds as i64 * 1000);
+    let r = block_on(engine(&h).run_queue_message(&q[0].body)).expect("retry");
+    assert_eq!(r.created, 2, "{r:?}");
+    assert_one_issue_each(&h, &ids);
+    assert_eq!(h.issue_count(), ids.len());
+}
+
+#[test]
+fn a_storage_fault_storing_created_links_is_recovered_without_duplicates() {
+    let h = TestHost::new(Workflow::default_simplified());
+    h.add_finding(iasm("fnd_1", Severity::High, T0 - 60_000));
+    h.add_finding(iasm("fnd_2", Severity::High, T0 - 50_000));
+    // The link transaction (it also clears `skip:fnd_1`) fails twice: the immediate second
+    // try included.
+    h.fail_kvs(&store::skip("fnd_1"), 2);
+    let r = block_on(engine(&h).run_poll()).expect("the run continues");
+    assert_eq!(r.errors.get("KVS"), Some(&2), "{r:?}");
+    assert_eq!(h.issue_count(), 2, "both issues exist in Jira");
+    // The create locks stay: recovery adopts the issues once the locks are stale.
+    assert!(h.kvs_value(&store::create_lock("fnd_1")).is_some());
+    assert!(h.kvs_value(&store::link_by_finding("fnd_2")).is_none());
+    settle(&h, 4);
+    assert_one_issue_each(&h, &["fnd_1", "fnd_2"]);
+    assert_eq!(h.issue_count(), 2);
+}
+
+#[test]
+fn a_run_killed_between_takeover_guard_and_lock_leaves_the_finding_creatable() {
+    quiet_injected_crashes();
+    let h = TestHost::new(Workflow::default_simplified());
+    h.add_finding(iasm("fnd_1", Severity::High, T0 - 600_000));
+    // A stale create lock without an issue (its holder died before the bulk request).
+    h.w.borrow_mut().kvs.insert(
+        store::create_lock("fnd_1"),
+        (serde_json::json!({ "at": T0 - 300_000 }), None),
+    );
+    // Killed right after its first write: the one-shot takeover guard.
+    let w0 = h.w.borrow().writes;
+    h.w.borrow_mut().crash_after = Some(w0 + 1);
+    let crashed = catch_unwind(AssertUnwindSafe(|| {
+        block_on(engine(&h).run_findings(&["fnd_1".into()]))
+    }))
+    .is_err();
+    assert!(crashed);
+    assert!(h
+        .kvs_dump()
+        .keys()
+        .any(|k| k.starts_with(&format!("{}:", store::create_lock("fnd_1")))));
+    assert_eq!(h.issue_count(), 0);
+    // Later triggers (after the longest invocation could have ended) take over and create.
+    settle(&h, 3);
+    assert_one_issue_each(&h, &["fnd_1"]);
+    assert_eq!(h.issue_count(), 1);
+}
