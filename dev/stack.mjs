@@ -10,6 +10,7 @@
 //   --speedup N       scheduler speed-up (default 60; 1 = real 5-minute interval)
 //   --workflow custom Jira custom multi-hop workflow instead of the default one
 //   --port N          emulator port (default 8500; Jira 8501, CATAAM 8502)
+//   --data-dir DIR    keep the state there instead of .data/stack
 // State persists in .data/stack, so a restart continues where it stopped. Ctrl-C stops cleanly.
 import { existsSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,10 +25,11 @@ const { values: args } = parseArgs({
     speedup: { type: 'string', default: '60' },
     workflow: { type: 'string', default: 'default' },
     port: { type: 'string', default: '8500' },
+    'data-dir': { type: 'string', default: '' },
   },
 });
 
-const dataDir = join(ROOT, '.data', 'stack');
+const dataDir = args['data-dir'] || join(ROOT, '.data', 'stack');
 if (args.reset) rmSync(dataDir, { recursive: true, force: true });
 const isNew = !existsSync(dataDir);
 mkdirSync(dataDir, { recursive: true });
