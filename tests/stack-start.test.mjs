@@ -19,9 +19,10 @@ function startStackProcess(dataDir, port) {
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
-  const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  let gone = false;
+  const exited = new Promise((r) => child.on('exit', (code, signal) => { gone = true; r({ code, signal }); }));
   const ready = (async () => {
-    for (let i = 0; i < 600 && !out.includes('Ctrl-C stops'); i++) await sleep(100);
+    for (let i = 0; i < 600 && !gone && !out.includes('Ctrl-C stops'); i++) await sleep(100);
     if (!out.includes('Ctrl-C stops')) throw new Error(`stack did not come up:\n${out.slice(-2000)}`);
   })();
   return { child, ready, exited, output: () => out };
@@ -40,7 +41,9 @@ async function managedIssues(jiraUrl) {
 test('README command one: the stack starts, the app syncs seeded findings into Jira, Ctrl-C stops it, a restart resumes', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cataam-stack-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const port = 20000 + Math.floor(Math.random() * 30000);
+  // Three consecutive fixed ports, as dev/stack.mjs uses: below Linux's ephemeral range
+  // (32768+), where port-0 servers and outgoing connections of the suites running alongside live.
+  const port = 20000 + 3 * Math.floor(Math.random() * 4000);
   const jiraUrl = `http://127.0.0.1:${port + 1}`;
   const cataamUrl = `http://127.0.0.1:${port + 2}`;
 
