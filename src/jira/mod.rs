@@ -500,17 +500,7 @@ impl<'h, H: Host> JiraClient<'h, H> {
 
     /// Reads an issue's sync state.
     pub async fn get_issue(&self, id: &str) -> Result<IssueState, JiraError> {
-        let resp = self
-            .send(
-                "GET",
-                &format!(
-                    "/rest/api/3/issue/{}?fields={STATE_FIELDS}&properties={FINDING_PROPERTY}",
-                    enc(id)
-                ),
-                None,
-            )
-            .await?;
-        IssueState::from_json(&resp.body).ok_or(JiraError::BadResponse)
+        Ok(self.get_issue_with_finding(id).await?.state)
     }
 
     /// Reads an issue with its `cataam.finding` property (read-after-write confirmation).
