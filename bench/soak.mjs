@@ -54,8 +54,9 @@ const started = Date.now();
 // Wall-time budget: the CI soak must finish in < 3 min on 2 cores whatever the app does; the
 // fault phase stops early enough to leave FINAL_RESERVE_MS for the fault-free convergence.
 // The convergence phase must outlast the app's documented recovery window for an interrupted
-// create (a create lock goes stale after STALE_LOCK_MS = 120 s of real time, src/engine.rs), so
-// it is given that window plus margin; the queue's time scale does not shorten it.
+// create (a create lock goes stale INDEX_LAG_MARGIN_MS = 60 s of real time after its holder's
+// deadline, here ≤ 15 s; a kill between the takeover guard and the lock adds the guard's 90 s TTL,
+// src/engine.rs), so it is given that window plus margin; the queue's time scale does not shorten it.
 const RECOVERY_WINDOW_MS = 150_000;
 const BUDGET_MS = LONG ? 45 * 60_000 : 165_000 + RECOVERY_WINDOW_MS;
 const FINAL_RESERVE_MS = LONG ? 8 * 60_000 : 45_000 + RECOVERY_WINDOW_MS;

@@ -8,8 +8,8 @@
 //! written "if not exists" before the bulk request and removed in the same transaction that
 //! stores the link). A lock without a link means a create may have happened: the engine then
 //! searches the issue property `cataam.finding`, confirms a hit with a read-after-write `GET`
-//! and adopts it; it only creates again once the lock is older than the search index lag window
-//! and the search found nothing (taking the stale lock over through a one-shot guard key).
+//! and adopts it; it only creates again once the lock's holder has ended (its recorded deadline)
+//! plus the search index lag window, and the search found nothing (taking the stale lock over through a one-shot guard key).
 
 use crate::cataam::{CataamClient, CataamError, FindingPatch};
 use crate::host::{Host, HostError, LogLevel, QueueEvent, SetOptions, TxOp};
@@ -31,6 +31,9 @@ pub const CURSOR_OVERLAP_MS: i64 = 120_000;
 pub const BUDGET_MARGIN_MS: i64 = 8_000;
 /// CATAAM page size.
 pub const PAGE_LIMIT: u32 = 200;
+/// Findings reconciled together by the scan (several pages): creation then fills whole bulk
+/// requests instead of one partial request per page.
+pub const SCAN_GROUP: usize = 1_000;
 /// Concurrent requests per wave.
 pub const CONCURRENCY: usize = 6;
 /// Bulk create size (Jira's maximum).
@@ -39,9 +42,10 @@ pub const BULK_SIZE: usize = 50;
 pub const MAX_ATTEMPTS: u32 = 6;
 /// TTL of the per-finding create lock.
 pub const CREATE_LOCK_TTL_S: u64 = 7 * 24 * 3600;
-/// A create lock older than this, with no issue found by property search, may be taken over
-/// (must exceed Jira's search index lag).
-pub const STALE_LOCK_MS: i64 = 120_000;
+/// How long after its holder's end a create lock stays young: a bulk request sent just before
+/// the holder died may still be processed by Jira and must then become visible to the property
+/// search (Jira's index lag). After this, a lock whose search found nothing may be taken over.
+pub const INDEX_LAG_MARGIN_MS: i64 = 60_000;
 /// TTL of a stale-lock takeover guard: just above the longest function timeout (60 s in the
 /// manifest), so the guard of a run killed mid-takeover expires instead of blocking forever.
 pub const TAKEOVER_GUARD_TTL_S: u64 = 90;
@@ -326,6 +330,11 @@ impl<'h, H: Host> Engine<'h, H> {
     }
 
     /// CATAAM → Jira scan; `Ok(true)` when the scan reached the end.
+    ///
+    /// Pages are reconciled in groups of up to [`SCAN_GROUP`] findings so that creation fills
+    /// whole bulk requests across page boundaries. The in-memory cursor always points just past
+    /// the group; it is stored only after the group is reconciled (an interrupted run re-reads
+    /// the group's pages from the stored cursor).
     async fn scan_cataam(&self) -> Result<bool, EngineError> {
         let mut cursor: store::PollCursor = store::get(self.host, store::POLL_CURSOR)
             .await?
@@ -344,8 +353,11 @@ impl<'h, H: Host> Engine<'h, H> {
             };
             store::put(self.host, store::HEALTH, &health).await?;
         }
+        let mut group: Vec<Finding> = vec![];
+        let mut stored = cursor.clone();
         loop {
             if self.out_of_budget() {
+                self.flush_group(&mut group, &cursor, &mut stored).await?;
                 self.queue_continuation(0).await?;
                 return Ok(false);
             }
@@ -370,20 +382,20 @@ impl<'h, H: Host> Engine<'h, H> {
                 Err(CataamError::KeyRejected) => return Err(EngineError::KeyRejected),
                 Err(e) if e.is_retryable() => {
                     self.error_count(e.code());
+                    self.flush_group(&mut group, &cursor, &mut stored).await?;
                     self.queue_continuation(e.retry_after_s().unwrap_or(60))
                         .await?;
                     return Ok(false);
                 }
                 Err(e) => return Err(e.into()),
             };
-            let n = page.items.len() as u64;
             let page_max = page
                 .items
                 .iter()
                 .map(|f| f.updated_at.clone())
                 .max_by_key(|s| crate::jira::parse_time_ms(s).unwrap_or(0));
-            self.reconcile_findings(page.items).await?;
-            // Advance only after the batch is stored.
+            group.extend(page.items);
+            // Advance (in memory) past this page; stored with the group.
             if let Some(m) = page_max {
                 let newer = cursor
                     .scan_max
@@ -415,23 +427,46 @@ impl<'h, H: Host> Engine<'h, H> {
                     cursor.scan_since = None;
                 }
             }
-            store::put(self.host, store::POLL_CURSOR, &cursor).await?;
-            // Backlog progress is bookkeeping for the admin page: a storage fault here must not
-            // fail a run whose page and cursor are already stored.
-            if let Ok(mut health) = store::read_health(self.host).await {
-                if health.backlog.active {
-                    health.backlog.processed += n;
-                    if cursor.page.is_none() {
-                        health.backlog.active = false;
-                        health.backlog.finished_at = Some(self.host.now_ms());
-                    }
-                    let _ = store::put(self.host, store::HEALTH, &health).await;
-                }
-            }
             if cursor.page.is_none() {
+                self.flush_group(&mut group, &cursor, &mut stored).await?;
                 return Ok(true);
             }
+            if group.len() >= SCAN_GROUP {
+                self.flush_group(&mut group, &cursor, &mut stored).await?;
+            }
         }
+    }
+
+    /// Reconciles a scan group, then stores the cursor that points past it (only after the group
+    /// is stored) and the backlog progress.
+    async fn flush_group(
+        &self,
+        group: &mut Vec<Finding>,
+        cursor: &store::PollCursor,
+        stored: &mut store::PollCursor,
+    ) -> Result<(), EngineError> {
+        let findings = std::mem::take(group);
+        let n = findings.len() as u64;
+        if n > 0 {
+            self.reconcile_findings(findings).await?;
+        }
+        if cursor != stored {
+            store::put(self.host, store::POLL_CURSOR, cursor).await?;
+            *stored = cursor.clone();
+        }
+        // Backlog progress is bookkeeping for the admin page: a storage fault here must not
+        // fail a run whose group and cursor are already stored.
+        if let Ok(mut health) = store::read_health(self.host).await {
+            if health.backlog.active {
+                health.backlog.processed += n;
+                if cursor.page.is_none() {
+                    health.backlog.active = false;
+                    health.backlog.finished_at = Some(self.host.now_ms());
+                }
+                let _ = store::put(self.host, store::HEALTH, &health).await;
+            }
+        }
+        Ok(())
     }
 
     /// Jira → CATAAM: managed issues updated since the last Jira poll.
@@ -706,6 +741,13 @@ impl<'h, H: Host> Engine<'h, H> {
             .collect();
         let mut failed = vec![false; items.len()];
         for wave in linked.chunks(CONCURRENCY) {
+            if self.out_of_budget() {
+                for &i in wave {
+                    failed[i] = true;
+                    self.defer(&items[i].finding.id);
+                }
+                continue;
+            }
             let got = join_all(wave.iter().map(|&i| {
                 let id = items[i]
                     .link
@@ -1046,11 +1088,12 @@ impl<'h, H: Host> Engine<'h, H> {
     }
 
     /// A create lock exists without a link: adopt an orphan if one exists; `Ok(true)` when this
-    /// run took the stale lock over and must create. A lock younger than [`STALE_LOCK_MS`] is
-    /// left alone while its holder may still run (until its recorded deadline, at most
-    /// [`HOLDER_MAX_MS`]; no search), then searched
-    /// for an orphan, and only taken over once stale; until then the finding is re-checked later. Every path that neither adopts nor takes
-    /// over schedules that re-check, so a finding is never left waiting for an unrelated trigger.
+    /// run took the stale lock over and must create. The lock is left alone while its holder may
+    /// still run (until its recorded deadline, at most [`HOLDER_MAX_MS`]; no search), then
+    /// searched for an orphan, and only taken over once stale — [`INDEX_LAG_MARGIN_MS`] after
+    /// the holder's end; until then the finding is re-checked later. Every path that neither
+    /// adopts nor takes over schedules that re-check, so a finding is never left waiting for an
+    /// unrelated trigger.
     async fn recover(&self, f: &Finding) -> Result<bool, ItemError> {
         let lock: Option<CreateLock> = store::get(self.host, &store::create_lock(&f.id)).await?;
         let now = self.host.now_ms();
@@ -1059,7 +1102,6 @@ impl<'h, H: Host> Engine<'h, H> {
             self.schedule_retry_no_attempt(&f.id, 1);
             return Ok(false);
         };
-        let age = now - lock.at;
         let holder_gone_at = lock
             .until
             .unwrap_or(lock.at + HOLDER_MAX_MS)
@@ -1085,10 +1127,11 @@ impl<'h, H: Host> Engine<'h, H> {
                 Err(e) => return Err(e.into()),
             }
         }
-        if age < STALE_LOCK_MS {
+        let stale_at = holder_gone_at + INDEX_LAG_MARGIN_MS;
+        if now < stale_at {
             // Nothing found yet, but the index may still lag behind a create.
             self.skip_count("create_pending");
-            self.schedule_retry_no_attempt(&f.id, ((STALE_LOCK_MS - age) / 1000 + 1) as u32);
+            self.schedule_retry_no_attempt(&f.id, ((stale_at - now) / 1000 + 1) as u32);
             return Ok(false);
         }
         // One-shot guard per stale generation. Its TTL only just exceeds the longest invocation:

@@ -246,16 +246,18 @@ fn rate_limits_honour_retry_after() {
 #[test]
 fn budget_stop_saves_progress_and_continues_through_the_queue() {
     let h = TestHost::new(Workflow::default_simplified());
-    let ids: Vec<String> = (0..250).map(|n| format!("fnd_{n:04}")).collect();
+    // More than one scan group: the first group runs out of time, the rest is never read.
+    let total = cataam_jira::engine::SCAN_GROUP + 250;
+    let ids: Vec<String> = (0..total).map(|n| format!("fnd_{n:04}")).collect();
     for (n, id) in ids.iter().enumerate() {
         h.add_finding(iasm(id, Severity::High, T0 - 1_000_000 + n as i64 * 100));
     }
     h.set_budget(10_000);
     let r = block_on(engine(&h).run_poll()).expect("poll");
     assert!(r.stopped_for_budget, "{r:?}");
-    assert!(r.created < 250, "{r:?}");
-    // Progress is saved: the cursor points at the next page, and the deferred items of the
-    // first page plus a continuation are queued; no create lock is left behind.
+    assert!(r.created < total as u64, "{r:?}");
+    // Progress is saved: the cursor points at the page after the first group, and the deferred
+    // items of that group plus a continuation are queued; no create lock is left behind.
     let cursor = h.kvs_value(store::POLL_CURSOR).expect("cursor saved");
     assert!(cursor["page"].is_string(), "{cursor}");
     let q: Vec<_> = h.w.borrow().queue.clone();
@@ -278,12 +280,12 @@ fn budget_stop_saves_progress_and_continues_through_the_queue() {
         assert!(rounds < 20, "livelock");
     }
     assert!(rounds >= 1);
-    assert_eq!(h.issue_count(), 250);
+    assert_eq!(h.issue_count(), total);
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     assert_one_issue_each(&h, &refs);
     let health = block_on(store::read_health(&h)).expect("health");
     assert!(
-        !health.backlog.active && health.backlog.processed >= 250,
+        !health.backlog.active && health.backlog.processed >= total as u64,
         "{health:?}"
     );
 }
@@ -305,6 +307,34 @@ fn backlog_uses_bulk_creates_at_most_three_jira_requests_per_hundred() {
         ratio <= 0.03,
         "Jira requests per created finding: {ratio} ({r:?})"
     );
+}
+
+#[test]
+fn bulk_creates_are_filled_across_page_boundaries() {
+    let h = TestHost::new(Workflow::default_simplified());
+    // 1,000 findings (five CATAAM pages), every fifth one resolved: 160 creates per page, which
+    // page by page would take 4 bulk requests each (50 + 50 + 50 + 10) — 20 in all.
+    for n in 0..1_000 {
+        let mut f = iasm(
+            &format!("fnd_{n:05}"),
+            Severity::High,
+            T0 - 2_000_000 + n * 100,
+        );
+        if n % 5 == 0 {
+            f.status = FindingStatus::Resolved;
+        }
+        h.add_finding(f);
+    }
+    let r = poll(&h);
+    assert_eq!(r.created, 800, "{r:?}");
+    let bulk =
+        h.w.borrow()
+            .jira
+            .log
+            .iter()
+            .filter(|(m, p, _)| m == "POST" && p.ends_with("/issue/bulk"))
+            .count();
+    assert_eq!(bulk, 16, "800 creates in whole bulk requests of 50");
 }
 
 #[test]
@@ -509,4 +539,37 @@ fn a_run_killed_between_takeover_guard_and_lock_leaves_the_finding_creatable() {
     settle(&h, 3);
     assert_one_issue_each(&h, &["fnd_1"]);
     assert_eq!(h.issue_count(), 1);
+}
+
+#[test]
+fn a_dead_holders_lock_goes_stale_one_index_lag_window_after_its_deadline() {
+    use cataam_jira::engine::INDEX_LAG_MARGIN_MS;
+    let h = TestHost::new(Workflow::default_simplified());
+    h.add_finding(iasm("fnd_1", Severity::High, T0 - 600_000));
+    // A holder with a 2 s deadline died before its bulk request: no issue exists.
+    h.w.borrow_mut().kvs.insert(
+        store::create_lock("fnd_1"),
+        (serde_json::json!({ "at": T0, "until": T0 + 2_000 }), None),
+    );
+    let run = || block_on(engine(&h).run_findings(&["fnd_1".into()])).expect("run");
+    // Until the holder's deadline plus the index lag window: searched, not taken over, and the
+    // re-check is scheduled for the moment the lock goes stale.
+    h.advance(2_000 + INDEX_LAG_MARGIN_MS - 5_000);
+    let r = run();
+    assert_eq!(
+        (r.created, r.skipped.get("create_pending")),
+        (0, Some(&1)),
+        "{r:?}"
+    );
+    let q = h.take_queue();
+    assert_eq!(q.len(), 1, "{q:?}");
+    // (the fake host's requests take simulated time: the run ends a little later)
+    assert!((5..=6).contains(&q[0].delay_in_seconds), "{q:?}");
+    assert_eq!(h.issue_count(), 0);
+    // Stale (long before the lock is two minutes old): taken over and created, once.
+    h.advance(6_000);
+    let r = run();
+    assert_eq!(r.created, 1, "{r:?}");
+    assert_one_issue_each(&h, &["fnd_1"]);
+    assert!(h.kvs_value(&store::create_lock("fnd_1")).is_none());
 }
