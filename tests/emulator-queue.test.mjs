@@ -1,5 +1,5 @@
 // Queue (@forge/events) through the emulator: push limits as the SDK reports them, delivery to
-// the consumer, delays (with timeScale), retries on InvocationError and on throw, the retry cap,
+// the consumer, delays (with timeScale; deliverDelayedNow), retries on InvocationError and on throw, the retry cap,
 // and pending events surviving a restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,6 +53,19 @@ test('delayInSeconds is honoured (scaled by timeScale)', async (t) => {
   await platform.idle({ includeDelayed: true });
   const [first] = consumed('slow');
   assert.ok(first.at - started >= 290, `delivered after ${first.at - started} ms`);
+});
+
+test('deliverDelayedNow() delivers delayed events at once (a test control)', async (t) => {
+  const { platform, push, consumed } = await setup(t, { timeScale: 1 });
+  await push([{ body: { id: 'later' }, delayInSeconds: 600 }, { body: { id: 'now' } }]);
+  await platform.idle();
+  assert.equal(consumed('now').length, 1);
+  assert.equal(consumed('later').length, 0, 'ten minutes out');
+  assert.equal(platform.deliverDelayedNow(), 1);
+  await platform.idle();
+  assert.equal(consumed('later').length, 1);
+  assert.equal(platform.queueSnapshot().length, 0);
+  assert.equal(platform.deliverDelayedNow(), 0, 'nothing left to advance');
 });
 
 test('InvocationError retries after retryAfter with retryContext, until it succeeds', async (t) => {

@@ -704,6 +704,22 @@ export async function startEmulator(options = {}) {
     kvsDump: () => kvs.dump(),
     /** Pending queue events (copies), for inspection. */
     queueSnapshot: () => store.queue.map((e) => ({ ...e })),
+    /**
+     * Makes every delayed queue event due now and delivers it (a test control, like
+     * `runScheduled`: skips the wait for back-off retries). Returns how many were advanced.
+     */
+    deliverDelayedNow() {
+      const now = Date.now();
+      let n = 0;
+      for (const ev of store.queue) {
+        if (inFlightEvents.has(ev.eventId) || ev.dueAt <= now) continue;
+        ev.dueAt = now;
+        n++;
+      }
+      store.touch();
+      pump();
+      return n;
+    },
     /** Skipped scheduler ticks per trigger (a run was still going). */
     schedulerStats: () => Object.fromEntries([...schedules].map(([k, s]) => [k, { skippedTicks: s.skippedTicks, running: s.active > 0 }])),
     /**
