@@ -128,6 +128,13 @@ async function benchBacklog() {
     const jiraRequests = stack.jira.requestLog.length - jiraFrom;
     const jira429 = stack.jira.requestLog.slice(jiraFrom).filter((e) => e.status === 429).length;
     const inv = invocationFigures(stack.emulator, t0);
+    // Where the Jira requests went: one line per endpoint (ids folded) and status.
+    const breakdown = new Map();
+    for (const e of stack.jira.requestLog.slice(jiraFrom)) {
+      const k = `${e.method} ${e.path.replace(/\/(\d+|[A-Z][A-Z0-9]*-\d+)(?=\/|$)/g, '/{id}')} ${e.status}`;
+      breakdown.set(k, (breakdown.get(k) ?? 0) + 1);
+    }
+    for (const [k, n] of [...breakdown].sort((a, b) => b[1] - a[1])) console.log(`  jira ${String(n).padStart(5)}  ${k}`);
     if (byFinding.size < expected) notes.push(`backlog: only ${byFinding.size} of ${expected} findings were ticketed before the timeout`);
     if (duplicates) notes.push(`backlog: ${duplicates} duplicate issues`);
     const out = {
