@@ -166,6 +166,32 @@ describe('JQL subset', () => {
     });
   });
 
+  test('absolute JQL dates are read in the users\' time zone; periods are not', () => {
+    const c = clock(); // 2026-12-01 10:00 UTC = 02:00 in Los Angeles (PST, UTC−8)
+    return withSim({ now: c.now, timeZone: 'America/Los_Angeles' }, async (sim, call) => {
+      const r = await call('POST', '/rest/api/3/issue', bug('at ten UTC'));
+      c.advance(5 * 60_000);
+      const keys = async (jql) => {
+        const res = await call('POST', '/rest/api/3/search/jql', { jql, fields: ['summary'] });
+        assert.equal(res.status, 200, `${jql}: ${JSON.stringify(res.body)}`);
+        return res.body.issues.map((i) => i.key);
+      };
+      // "10:00" is 10:00 in Los Angeles — eight hours after the issue was created.
+      assert.deepEqual(await keys('project = SEC AND created >= "2026-12-01 10:00"'), []);
+      assert.deepEqual(await keys('project = SEC AND created >= "2026-12-01 02:00"'), [r.body.key]);
+      assert.deepEqual(await keys('project = SEC AND created >= "2026-12-01 02:01"'), []);
+      assert.deepEqual(await keys('project = SEC AND created >= "-6m"'), [r.body.key]);
+      assert.deepEqual(await keys('project = SEC AND created >= "-4m"'), []);
+      // Summer time: 2026-07-01 10:00 in Los Angeles is 17:00 UTC (PDT, UTC−7).
+      c.set(Date.parse('2026-07-01T17:00:00Z'));
+      const summer = await call('POST', '/rest/api/3/issue', bug('in July'));
+      assert.deepEqual(await keys('project = SEC AND created >= "2026-07-01 10:00"'), [summer.body.key]);
+      assert.deepEqual(await keys('project = SEC AND created > "2026-07-01 10:00"'), []);
+      const me = await call('GET', '/rest/api/3/myself');
+      assert.equal(me.body.timeZone, 'America/Los_Angeles');
+    });
+  });
+
   test('nextPageToken walks every match once', () => withSim({}, async (sim, call) => {
     await call('POST', '/rest/api/3/issue/bulk', { issueUpdates: Array.from({ length: 23 }, (_, i) => bug(`n${i}`)) });
     const seen = [];

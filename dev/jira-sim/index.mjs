@@ -28,7 +28,8 @@ const PERMISSIONS = {
 
 /**
  * Start the simulator. Options (all optional): `port`, `dataDir`, `eventSink`, `appAccountId`,
- * `users`, `projects`, `workflow` ('default' | 'custom' | definition), `indexLagMs`, `rateLimits`,
+ * `users`, `projects`, `workflow` ('default' | 'custom' | definition), `indexLagMs`, `timeZone`
+ * (IANA; every user's, so absolute JQL dates are read in it; default Etc/UTC), `rateLimits`,
  * `faults`, `onExchange(method, path, reqBody, status, resBody)`, `now` (clock, ms), `assignedEvents`
  * (also emit `avi:jira:assigned:issue`, off by default).
  */
@@ -57,6 +58,7 @@ export async function startJiraSim(options = {}) {
     projects: options.projects,
     workflow: options.workflow,
     indexLagMs: options.indexLagMs ?? 0,
+    timeZone: options.timeZone,
     assignedEvents: options.assignedEvents,
     onEvent: (ev) => delivery.emit(ev),
     onChange: () => {

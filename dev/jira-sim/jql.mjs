@@ -166,16 +166,40 @@ const PROPERTY_FIELD = /^issue\.property\[(.+)\]\.(.+)$/i;
 const RELATIVE = /^([+-]?)(\d+)([wdhm])$/i;
 const UNIT = { w: 604800000, d: 86400000, h: 3600000, m: 60000 };
 
-/** Parse a JQL date literal (UTC): "YYYY-MM-DD[ HH:mm]", "YYYY/MM/DD[ HH:mm]", epoch ms, "-5d". */
-export function parseJqlDate(v, now) {
+/**
+ * Parse a JQL date literal: "YYYY-MM-DD[ HH:mm]", "YYYY/MM/DD[ HH:mm]", epoch ms, "-5d". As in
+ * Jira, an absolute date is wall-clock time in the searching user's time zone (`timeZone`, IANA;
+ * default UTC); a period ("-5d", "-90m") is relative to now and needs no time zone.
+ */
+export function parseJqlDate(v, now, timeZone = 'UTC') {
   const s = String(v).trim();
   if (/^\d{9,}$/.test(s)) return Number(s);
   const rel = RELATIVE.exec(s);
   if (rel) return now + (rel[1] === '-' ? -1 : 1) * Number(rel[2]) * UNIT[rel[3].toLowerCase()];
   const m = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$/.exec(s);
   if (!m) return null;
-  const t = Date.UTC(+m[1], +m[2] - 1, +m[3], m[4] ? +m[4] : 0, m[5] ? +m[5] : 0);
-  return Number.isNaN(t) ? null : t;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], m[4] ? +m[4] : 0, m[5] ? +m[5] : 0);
+  if (Number.isNaN(wall)) return null;
+  // The instant whose wall-clock time in `timeZone` is `wall` (two passes settle DST edges).
+  let t = wall - zoneOffsetMs(wall, timeZone);
+  t = wall - zoneOffsetMs(t, timeZone);
+  return t;
+}
+
+const zoneFormats = new Map();
+/** Offset of `timeZone` from UTC at instant `t` (ms; positive east of Greenwich). */
+export function zoneOffsetMs(t, timeZone) {
+  if (!timeZone || timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
+  let f = zoneFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    });
+    zoneFormats.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return asUtc - (t - (t % 1000 + 1000) % 1000);
 }
 
 /**
@@ -248,7 +272,7 @@ export function compileJql(parsed, ctx) {
 
   const dateOf = (val, field) => {
     if (val.kind === 'fn' && val.name === 'now') return ctx.now;
-    const t = parseJqlDate(valueText(val), ctx.now);
+    const t = parseJqlDate(valueText(val), ctx.now, ctx.timeZone);
     if (t === null) {
       throw new JqlError(`Date value '${valueText(val)}' for field '${field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`);
     }

@@ -75,6 +75,8 @@ export function createState(o) {
   const onChange = o.onChange ?? (() => {});
   const appAccountId = o.appAccountId ?? '557058:cataam-forge-app';
   let indexLagMs = o.indexLagMs ?? 0;
+  // Every user's time zone (the site default): Jira reads absolute JQL dates in it.
+  const timeZone = o.timeZone ?? 'Etc/UTC';
   const emitAssigned = Boolean(o.assignedEvents);
 
   const users = new Map();
@@ -137,7 +139,7 @@ export function createState(o) {
     if (!u) return null;
     const j = { self: `${base()}/rest/api/3/user?accountId=${encodeURIComponent(u.accountId)}`, accountId: u.accountId, accountType: u.accountType };
     if (u.emailAddress && u.emailVisible !== false) j.emailAddress = u.emailAddress;
-    return Object.assign(j, { avatarUrls: avatarUrls(u.accountId), displayName: u.displayName, active: u.active !== false, timeZone: 'Etc/UTC', locale: 'en_US' });
+    return Object.assign(j, { avatarUrls: avatarUrls(u.accountId), displayName: u.displayName, active: u.active !== false, timeZone, locale: 'en_US' });
   };
   const userDetails = (accountId) => {
     const j = userJson(accountId);
@@ -713,6 +715,7 @@ export function createState(o) {
     projectKeyOf: (pid) => projects.find((p) => p.id === pid)?.key ?? '',
     issueExists: (v) => lookupIssue(v)?.id ?? null,
     actor,
+    timeZone,
     now: now(),
   });
 
