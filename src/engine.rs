@@ -482,7 +482,10 @@ impl<'h, H: Host> Engine<'h, H> {
             )
             .await?);
         };
-        let jql = crate::jira::jql_managed_updated_since((cur.since_ms - CURSOR_OVERLAP_MS).max(0));
+        let jql = crate::jira::jql_managed_updated_since(
+            (cur.since_ms - CURSOR_OVERLAP_MS).max(0),
+            started,
+        );
         let mut token: Option<String> = None;
         let mut incomplete = false;
         loop {

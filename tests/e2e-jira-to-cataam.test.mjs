@@ -29,7 +29,9 @@ async function eventually(stack, check, what, timeoutMs = 20_000) {
 }
 
 test('Jira → CATAAM: a person working the issues in Jira', async (t) => {
-  const stack = await startE2EStack(t, { findings: 80, seed: 5150 });
+  // A site west of UTC: Jira reads absolute JQL dates in the app user's time zone, so the poll
+  // that repairs dropped events must not depend on it (it would see nothing for eight hours).
+  const stack = await startE2EStack(t, { findings: 80, seed: 5150, jira: { timeZone: 'America/Los_Angeles' } });
   const { jira, cataam, emulator } = stack;
   await syncAndSettle(stack);
   const open = cataam.findings().filter((f) => f.status === 'OPEN' && f.kind === 'IASM').sort(byId);

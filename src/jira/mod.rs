@@ -200,20 +200,6 @@ pub fn format_time_ms(ms: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
-/// Formats ms since epoch as a JQL date (`"yyyy-MM-dd HH:mm"`, UTC).
-pub fn format_jql_time(ms: i64) -> String {
-    let d = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        d.year(),
-        d.month() as u8,
-        d.day(),
-        d.hour(),
-        d.minute()
-    )
-}
-
 /// Why a Jira call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JiraError {
@@ -414,11 +400,16 @@ pub fn jql_by_findings(finding_ids: &[&str]) -> String {
     )
 }
 
-/// JQL of managed issues updated since `since_ms`, oldest first.
-pub fn jql_managed_updated_since(since_ms: i64) -> String {
+/// JQL of managed issues updated since `since_ms` (it is `now_ms`), oldest first.
+///
+/// The bound is a period relative to now (`"-17m"`, rounded up to whole minutes), not a date:
+/// Jira reads an absolute JQL date as wall-clock time in the app user's time zone, which the app
+/// does not know, so on a site west of UTC a UTC date would lie hours in the future.
+pub fn jql_managed_updated_since(since_ms: i64, now_ms: i64) -> String {
+    let minutes = ((now_ms - since_ms).max(0) + 59_999) / 60_000;
     format!(
-        "issue.property[{FINDING_PROPERTY}].findingId IS NOT EMPTY AND updated >= {} ORDER BY updated ASC",
-        jql_string(&format_jql_time(since_ms))
+        "issue.property[{FINDING_PROPERTY}].findingId IS NOT EMPTY AND updated >= \"-{}m\" ORDER BY updated ASC",
+        minutes.max(1)
     )
 }
 
@@ -617,4 +608,24 @@ impl<'h, H: Host> JiraClient<'h, H> {
 
 fn enc(s: &str) -> String {
     crate::cataam::encode_component(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_jira_poll_bound_is_a_period_rounded_up_to_whole_minutes() {
+        let jql = |since, now| jql_managed_updated_since(since, now);
+        let now = 1_800_000_000_000;
+        assert_eq!(
+            jql(now - 17 * 60_000, now),
+            "issue.property[cataam.finding].findingId IS NOT EMPTY AND updated >= \"-17m\" ORDER BY updated ASC"
+        );
+        // Rounded up, so the bound never starts after `since`; never less than a minute.
+        assert!(jql(now - 17 * 60_000 - 1, now).contains("\"-18m\""));
+        assert!(jql(now - 1, now).contains("\"-1m\""));
+        assert!(jql(now, now).contains("\"-1m\""));
+        assert!(jql(now + 5_000, now).contains("\"-1m\""));
+    }
 }

@@ -713,12 +713,14 @@ impl FakeJira {
                             .is_some_and(|f| ids.iter().any(|x| x == f))
                     });
                 } else if let Some(rest) = jql.strip_prefix(
-                    "issue.property[cataam.finding].findingId IS NOT EMPTY AND updated >= \"",
+                    "issue.property[cataam.finding].findingId IS NOT EMPTY AND updated >= \"-",
                 ) {
-                    let t = &rest[..16];
-                    let since =
-                        cataam_jira::jira::parse_time_ms(&format!("{}T{}:00Z", &t[..10], &t[11..]))
-                            .expect("jql time");
+                    // A period relative to now ("-17m"), as the app sends it.
+                    let minutes: i64 = rest
+                        .split_once("m\"")
+                        .and_then(|(n, _)| n.parse().ok())
+                        .expect("jql period");
+                    let since = now - minutes * 60_000;
                     hits.retain(|i| {
                         i.properties.contains_key("cataam.finding") && i.updated_ms >= since
                     });
