@@ -327,13 +327,7 @@ fn bulk_creates_are_filled_across_page_boundaries() {
     }
     let r = poll(&h);
     assert_eq!(r.created, 800, "{r:?}");
-    let bulk =
-        h.w.borrow()
-            .jira
-            .log
-            .iter()
-            .filter(|(m, p, _)| m == "POST" && p.ends_with("/issue/bulk"))
-            .count();
+    let bulk = h.jira_requests_to("POST", "/issue/bulk");
     assert_eq!(bulk, 16, "800 creates in whole bulk requests of 50");
 }
 

@@ -89,13 +89,7 @@ fn creates_issues_with_full_content_then_converges() {
     assert_eq!(h.issue_for("fnd_2").expect("low").priority, "Low");
 
     // The bulk path: one Jira request for three creates (plus the Jira poll search).
-    let creates =
-        h.w.borrow()
-            .jira
-            .log
-            .iter()
-            .filter(|(m, p, _)| m == "POST" && p.ends_with("/issue/bulk"))
-            .count();
+    let creates = h.jira_requests_to("POST", "/issue/bulk");
     assert_eq!(creates, 1);
 
     // Second run: nothing to do.

@@ -485,6 +485,17 @@ impl TestHost {
         self.w.borrow().kvs.get(key).map(|(v, _)| v.clone())
     }
 
+    /// How many Jira requests of this method went to a path ending in `suffix`.
+    pub fn jira_requests_to(&self, method: &str, suffix: &str) -> usize {
+        self.w
+            .borrow()
+            .jira
+            .log
+            .iter()
+            .filter(|(m, p, _)| m == method && p.ends_with(suffix))
+            .count()
+    }
+
     pub fn take_queue(&self) -> Vec<QueueEvent> {
         std::mem::take(&mut self.w.borrow_mut().queue)
     }
