@@ -13,7 +13,7 @@
 
 use crate::cataam::{CataamClient, CataamError, FindingPatch};
 use crate::host::{Host, HostError, LogLevel, QueueEvent, SetOptions, TxOp};
-use crate::jira::transitions::{move_to, Target};
+use crate::jira::transitions::{move_to, MoveError, Target};
 use crate::jira::{adf, BulkOutcome, Category, IssueState, JiraClient, JiraError};
 use crate::model::{Finding, FindingStatus};
 use crate::plan::{self, Action, Plan, Policy, SkipReason};
@@ -231,6 +231,14 @@ impl From<JiraError> for ItemError {
 impl From<HostError> for ItemError {
     fn from(e: HostError) -> Self {
         ItemError::Kvs(e)
+    }
+}
+impl From<MoveError> for ItemError {
+    fn from(e: MoveError) -> Self {
+        match e {
+            MoveError::Jira(e) => ItemError::Jira(e),
+            MoveError::Storage(e) => ItemError::Kvs(e),
+        }
     }
 }
 
@@ -848,10 +856,16 @@ impl<'h, H: Host> Engine<'h, H> {
                     let (Some(link), Some(issue)) = (&it.link, &it.issue) else {
                         continue;
                     };
-                    // Record the intent first: a crash between hops must not read as a human change.
+                    // Record the intent first, with where the issue starts from: a crash
+                    // between hops must not read as a human change, and a person's change
+                    // after the transition landed must not read as ours.
+                    let key = store::link_by_finding(&f.id);
                     let mut intent = link.clone();
                     intent.pending_status = Some(f.status);
-                    store::put(self.host, &store::link_by_finding(&f.id), &intent).await?;
+                    intent.pending_from = Some((issue.status_id.clone(), issue.status_changed_ms));
+                    intent.pending_via = vec![];
+                    store::put(self.host, &key, &intent).await?;
+                    let intent = RefCell::new(intent);
                     let moved = move_to(
                         &self.jira,
                         &link.issue_id,
@@ -859,6 +873,12 @@ impl<'h, H: Host> Engine<'h, H> {
                         &issue.status_name,
                         issue.category,
                         *target,
+                        |via: &str| {
+                            intent.borrow_mut().pending_via.push(via.to_string());
+                            let v = intent.borrow().clone();
+                            let k = key.clone();
+                            async move { store::put(self.host, &k, &v).await }
+                        },
                     )
                     .await?;
                     if moved.hops > 0 {
@@ -889,6 +909,20 @@ impl<'h, H: Host> Engine<'h, H> {
                     self.start_rerun(f).await?;
                 }
                 Action::PatchFinding(patch) => {
+                    if let (Some(status), Some(link), Some(issue)) =
+                        (patch.status, &it.link, &it.issue)
+                    {
+                        // Record the intent first: after a crash, a finding whose version moved
+                        // on tells that the patch landed (not that CATAAM changed on its own).
+                        let mut intent = link.clone();
+                        intent.pending_patch = Some(store::PendingPatch {
+                            status,
+                            from_version: f.updated_at.clone(),
+                            jira_category: issue.category,
+                            jira_wont_do: issue.is_wont_do(),
+                        });
+                        store::put(self.host, &store::link_by_finding(&f.id), &intent).await?;
+                    }
                     let updated = self.cataam.patch_finding(&f.id, patch).await?;
                     self.bump(|r| r.cataam_updates += 1);
                     self.note(
@@ -1445,6 +1479,8 @@ impl<'h, H: Host> Engine<'h, H> {
                 &issue.status_name,
                 issue.category,
                 Target::Reopened,
+                // A failed re-run always wins: nothing to tell apart after a crash.
+                |_: &str| async { Ok(()) },
             )
             .await?;
             if moved.hops > 0 {

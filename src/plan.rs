@@ -148,24 +148,34 @@ pub fn base_after_create(f: &Finding, issue_id: &str, issue_key: &str) -> Link {
         assignee_hash: adf::short_hash(None),
         issue_deleted: false,
         pending_status: None,
+        pending_from: None,
+        pending_via: vec![],
+        pending_patch: None,
     }
 }
 
-/// The base after adopting an existing issue: owned content is assumed stale (so it is
-/// rewritten once), everything else is taken as agreed from both sides' current state.
+/// The base after adopting an issue that carries the finding's id but has no link (a create
+/// whose answer or link was lost, or an earlier installation): the state the app creates issues
+/// in — an OPEN finding, a new-category issue with no due date or assignee — and owned content
+/// assumed stale (rewritten once). Whatever either side shows beyond that was changed since the
+/// create and is planned as such: a person's work on the orphan flows to CATAAM, a CATAAM change
+/// to Jira, and when both changed the newer change wins.
 pub fn base_for_adoption(f: &Finding, issue: &IssueState) -> Link {
     Link {
         issue_id: issue.id.clone(),
         issue_key: issue.key.clone(),
-        finding_status: f.status,
+        finding_status: FindingStatus::Open,
         finding_version: f.updated_at.clone(),
-        jira_category: issue.category,
-        jira_wont_do: issue.is_wont_do(),
+        jira_category: Category::New,
+        jira_wont_do: false,
         content_fp: String::new(),
-        due_hash: adf::short_hash(issue.due_date.as_deref()),
-        assignee_hash: adf::short_hash(issue.assignee.as_ref().map(|a| a.account_id.as_str())),
+        due_hash: adf::short_hash(None),
+        assignee_hash: adf::short_hash(None),
         issue_deleted: false,
         pending_status: None,
+        pending_from: None,
+        pending_via: vec![],
+        pending_patch: None,
     }
 }
 
@@ -195,6 +205,7 @@ pub fn plan(
     let Some(base) = base else {
         return plan_unlinked(finding, policy);
     };
+    let stored = base;
     let Some(issue) = issue else {
         if base.issue_deleted {
             return Plan {
@@ -209,10 +220,15 @@ pub fn plan(
             base: Some(nb),
         };
     };
+    let resolved = resolve_intents(base, finding, issue);
+    let base = &resolved;
     let mut actions = vec![];
     let mut nb = base.clone();
     nb.issue_key = issue.key.clone();
     nb.issue_deleted = false;
+    nb.pending_from = None;
+    nb.pending_via.clear();
+    nb.pending_patch = None;
 
     // Owned content (CATAAM → Jira), only when its fingerprint changed.
     let fp = adf::fingerprint(finding);
@@ -315,8 +331,53 @@ pub fn plan(
     }
     Plan {
         actions,
-        base: (nb != *base).then_some(nb),
+        // Compared with the stored base: a resolved intent is stored even without actions.
+        base: (nb != *stored).then_some(nb),
     }
+}
+
+/// The base once the app's own interrupted writes are accounted for. A write whose intent is
+/// recorded and that landed becomes agreed, so what either side shows beyond it is a person's
+/// change, planned like any other; one that did not land is planned again.
+///
+/// - Transition intent (`pending_status`, `pending_from`): the issue is still where it started
+///   (same status, no status category change since) or in an intermediate status of our walk →
+///   unchanged (the planner keeps driving it). Anywhere else, or back where it started after a
+///   category change → it landed: Jira agreed on the target category, CATAAM on the status.
+///   Intents of older versions (no `pending_from`) keep the old meaning: still ours.
+/// - Patch intent (`pending_patch`): the finding's `updatedAt` moved on → the patch landed (or a
+///   newer CATAAM change superseded it, which then wins as the newer change): both sides agreed
+///   on the patched status and the Jira state it mirrored. Unchanged → planned again.
+pub fn resolve_intents(base: &Link, finding: &Finding, issue: &IssueState) -> Link {
+    let mut b = base.clone();
+    if let (Some(status), Some((from_id, from_changed))) = (b.pending_status, &b.pending_from) {
+        let untouched = issue.status_id == *from_id && issue.status_changed_ms == *from_changed;
+        let mid_walk = b.pending_via.contains(&issue.status_id);
+        if !untouched && !mid_walk {
+            b.finding_status = status;
+            match status {
+                FindingStatus::Resolved | FindingStatus::FalsePositive => {
+                    b.jira_category = Category::Done;
+                    b.jira_wont_do = status == FindingStatus::FalsePositive;
+                }
+                FindingStatus::Open | FindingStatus::Acknowledged => {
+                    b.jira_category = Category::New;
+                    b.jira_wont_do = false;
+                }
+            }
+            b.pending_status = None;
+            b.pending_from = None;
+            b.pending_via.clear();
+        }
+    }
+    if let Some(p) = b.pending_patch.take() {
+        if finding.updated_at != p.from_version {
+            b.finding_status = p.status;
+            b.jira_category = p.jira_category;
+            b.jira_wont_do = p.jira_wont_do;
+        }
+    }
+    b
 }
 
 fn plan_unlinked(f: &Finding, policy: &Policy) -> Plan {

@@ -115,6 +115,35 @@ pub struct Link {
     /// status, so intermediate statuses left by an interrupted run are recognised as our own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_status: Option<FindingStatus>,
+    /// With `pending_status`: where the transition started (status id and status category
+    /// change time, ms). An issue no longer there — or back there after a category change —
+    /// tells that the transition landed, so what Jira shows beyond it is a person's change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_from: Option<(String, i64)>,
+    /// With `pending_status`: intermediate statuses the walk moved (or was about to move) the
+    /// issue to, recorded before each such hop. An issue in one of them is still ours.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_via: Vec<String>,
+    /// Set before the app patches the finding's status from Jira: the status sent, the finding
+    /// `updatedAt` it was derived from, and the Jira category (and Won't Do) it mirrors. A finding
+    /// whose `updatedAt` moved on since tells that the patch landed (or a newer change superseded
+    /// it), so the base is what the patch made agreed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_patch: Option<PendingPatch>,
+}
+
+/// A finding status patch in flight (see [`Link::pending_patch`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingPatch {
+    /// The status sent to CATAAM.
+    pub status: FindingStatus,
+    /// The finding's `updatedAt` before the patch.
+    pub from_version: String,
+    /// The Jira status category the patch mirrors.
+    pub jira_category: Category,
+    /// Whether Jira was done as "Won't Do".
+    pub jira_wont_do: bool,
 }
 
 /// Reverse link (`link:i:<issueId>`).

@@ -152,6 +152,88 @@ fn crash_between_every_pair_of_writes_in_two_way_sync_converges() {
 }
 
 #[test]
+fn a_change_made_after_a_crashed_write_landed_is_never_overwritten() {
+    quiet_injected_crashes();
+    // Each side writes, the run is killed after any of its writes, then the other side changes
+    // again. The later change must win on both sides — whether or not the killed write landed.
+    for wf in [Workflow::default_simplified(), Workflow::custom()] {
+        // (a) CATAAM reopens → the app reopens the issue … then a person closes it again.
+        // (b) A person closes the issue → the app resolves the finding … then CATAAM reopens it.
+        for case in ["jira_last", "cataam_last"] {
+            let mut n = 1;
+            loop {
+                let h = TestHost::new(wf.clone());
+                h.add_finding(iasm("fnd_a", Severity::High, T0 - 60_000));
+                poll(&h);
+                let ia = h.issue_for("fnd_a").expect("a").id;
+                let done_name = if wf.statuses.iter().any(|s| s.name == "Closed") {
+                    "Closed"
+                } else {
+                    "Done"
+                };
+                if case == "jira_last" {
+                    // Settled as resolved on both sides, then CATAAM reopens.
+                    h.cataam_edit("fnd_a", |f| f.status = FindingStatus::Resolved);
+                    settle(&h, 2);
+                    h.cataam_edit("fnd_a", |f| f.status = FindingStatus::Open);
+                } else {
+                    h.human_status(&ia, done_name, Some("Done"));
+                }
+                h.advance(61_000);
+                h.set_budget(55_000);
+                let w0 = h.w.borrow().writes;
+                h.w.borrow_mut().crash_after = Some(w0 + n);
+                let crashed =
+                    catch_unwind(AssertUnwindSafe(|| block_on(engine(&h).run_poll()))).is_err();
+                h.w.borrow_mut().crash_after = None;
+                h.advance(5_000);
+                let cat = |h: &TestHost| {
+                    let i = h.issue_for("fnd_a").expect("issue");
+                    h.w.borrow().jira.workflow.status(&i.status).cat
+                };
+                // The other side reacts to what it sees: only a landed write prompts it.
+                let reacted = if case == "jira_last" {
+                    let reopened = cat(&h) != "done";
+                    if reopened {
+                        h.human_status(&ia, done_name, Some("Done"));
+                    }
+                    reopened
+                } else {
+                    let resolved = h.finding("fnd_a").status == FindingStatus::Resolved;
+                    if resolved {
+                        h.cataam_edit("fnd_a", |f| f.status = FindingStatus::Open);
+                    }
+                    resolved
+                };
+                settle(&h, 4);
+                let closed = (case == "jira_last") == reacted;
+                if closed {
+                    assert_eq!(cat(&h), "done", "{case} crash {n} (reacted {reacted})");
+                    assert_eq!(
+                        h.finding("fnd_a").status,
+                        FindingStatus::Resolved,
+                        "{case} crash {n} (reacted {reacted})"
+                    );
+                } else {
+                    assert_ne!(cat(&h), "done", "{case} crash {n} (reacted {reacted})");
+                    assert_eq!(
+                        h.finding("fnd_a").status,
+                        FindingStatus::Open,
+                        "{case} crash {n} (reacted {reacted})"
+                    );
+                }
+                assert_one_issue_each(&h, &["fnd_a"]);
+                if !crashed {
+                    break;
+                }
+                n += 1;
+            }
+            assert!(n > 2, "{case}: the sync has several writes");
+        }
+    }
+}
+
+#[test]
 fn bulk_partial_failure_maps_elements_and_retries_the_retryable() {
     let h = TestHost::new(Workflow::default_simplified());
     for (i, id) in ["fnd_1", "fnd_2", "fnd_3", "fnd_4"].iter().enumerate() {

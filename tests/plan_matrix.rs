@@ -48,6 +48,7 @@ fn issue(cat: Category, resolution: Option<&str>, updated_ms: i64) -> IssueState
         category: cat,
         resolution: resolution.map(String::from),
         updated_ms,
+        status_changed_ms: updated_ms,
         due_date: None,
         assignee: None,
         labels: adf::labels(&finding(FindingStatus::Open, T)),
@@ -457,6 +458,186 @@ fn interrupted_transition_keeps_driving_not_echoing() {
     assert_eq!(
         p.actions,
         vec![Action::Transition(Target::Done { wont_do: false })]
+    );
+}
+
+/// An issue in status `id` (category `cat`) whose category last changed at `changed`.
+fn issue_at(id: &str, cat: Category, changed: i64) -> IssueState {
+    let mut i = issue(cat, (cat == Done).then_some("Done"), changed);
+    i.status_id = id.into();
+    i.status_changed_ms = changed;
+    i
+}
+
+#[test]
+fn transition_intents_tell_our_landed_write_from_a_persons_later_change() {
+    let reopen = vec![
+        Action::Transition(Target::Reopened),
+        Action::Comment(CommentKind::ReopenedInCataam),
+    ];
+    // CATAAM reopened a resolved finding; the app recorded its intent to reopen the issue
+    // (Done, status 5, category changed at T) and was killed somewhere after that.
+    let f = finding(Open, T + 100);
+    let mut b = base(Resolved, Done, false);
+    b.pending_status = Some(Open);
+    b.pending_from = Some(("5".into(), T));
+    // (what Jira shows now, expected plan)
+    let rows: Vec<(&str, IssueState, Vec<Action>)> = vec![
+        (
+            "never left Done: reopen again",
+            issue_at("5", Done, T),
+            reopen.clone(),
+        ),
+        (
+            "reopened (landed): nothing",
+            issue_at("1", New, T + 200),
+            vec![],
+        ),
+        (
+            "reopened, then a person set In Progress: ACKNOWLEDGED",
+            issue_at("3", Indeterminate, T + 300),
+            vec![status_patch(Acknowledged)],
+        ),
+        (
+            "reopened, then a person closed it again: RESOLVED, not reopened",
+            issue_at("5", Done, T + 300),
+            vec![status_patch(Resolved)],
+        ),
+    ];
+    for (name, i, expected) in rows {
+        let p = plan(&f, Some(&i), Some(&b), &policy(), T + 1000);
+        assert_eq!(p.actions, expected, "{name}");
+        let nb = p.base.expect("the resolved intent is stored");
+        assert!(
+            nb.pending_status.is_none() || !p.actions.is_empty(),
+            "{name}: {nb:?}"
+        );
+        assert!(
+            nb.pending_from.is_none() && nb.pending_via.is_empty(),
+            "{name}: {nb:?}"
+        );
+    }
+    // CATAAM resolved; the app started moving the issue to Done and was killed.
+    let f = finding(Resolved, T + 100);
+    let mut b = base(Open, New, false);
+    b.pending_status = Some(Resolved);
+    b.pending_from = Some(("1".into(), T));
+    // Mid-walk on a multi-hop workflow: a status the walk recorded before its hop is ours.
+    let mut mid = b.clone();
+    mid.pending_via = vec!["7".into()];
+    let p = plan(
+        &f,
+        Some(&issue_at("7", Indeterminate, T + 200)),
+        Some(&mid),
+        &policy(),
+        T + 1000,
+    );
+    let done = vec![Action::Transition(Target::Done { wont_do: false })];
+    assert_eq!(
+        p.actions, done,
+        "keeps driving from an intermediate status of ours"
+    );
+    // Landed, then a person reopened it: the person's In Progress wins.
+    let p = plan(
+        &f,
+        Some(&issue_at("3", Indeterminate, T + 300)),
+        Some(&b),
+        &policy(),
+        T + 1000,
+    );
+    assert_eq!(
+        p.actions,
+        vec![status_patch(Acknowledged)],
+        "the person's In Progress wins"
+    );
+}
+
+#[test]
+fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
+    // A person closed the issue; the app recorded its intent to patch the finding RESOLVED
+    // (finding version T) and was killed somewhere after that.
+    let mut b = base(Open, New, false);
+    b.pending_patch = Some(cataam_jira::store::PendingPatch {
+        status: Resolved,
+        from_version: format_time_ms(T),
+        jira_category: Done,
+        jira_wont_do: false,
+    });
+    let i = issue_at("5", Done, T + 50);
+    // Not landed (the finding is as it was): patch again.
+    let p = plan(&finding(Open, T), Some(&i), Some(&b), &policy(), T + 1000);
+    assert_eq!(p.actions, vec![status_patch(Resolved)]);
+    // Landed: nothing more.
+    let p = plan(
+        &finding(Resolved, T + 60),
+        Some(&i),
+        Some(&b),
+        &policy(),
+        T + 1000,
+    );
+    assert_eq!(p.actions, vec![]);
+    assert!(p.base.expect("stored").pending_patch.is_none());
+    // Landed, then CATAAM reopened the finding: the issue is reopened, not the finding resolved.
+    let p = plan(
+        &finding(Open, T + 90),
+        Some(&i),
+        Some(&b),
+        &policy(),
+        T + 1000,
+    );
+    assert_eq!(
+        p.actions,
+        vec![
+            Action::Transition(Target::Reopened),
+            Action::Comment(CommentKind::ReopenedInCataam)
+        ]
+    );
+}
+
+#[test]
+fn adoption_plans_what_changed_since_the_create() {
+    use cataam_jira::plan::base_for_adoption;
+    // A person worked the orphan before the app adopted it: In Progress, a due date, an assignee.
+    let f = finding(Open, T);
+    let mut i = issue_at("3", Indeterminate, T + 100);
+    i.due_date = Some("2027-01-31".into());
+    i.assignee = Some(JiraUser {
+        account_id: "acc-1".into(),
+        display_name: None,
+        email: None,
+    });
+    let b = base_for_adoption(&f, &i);
+    let p = plan(&f, Some(&i), Some(&b), &policy(), T + 1000);
+    let Some(Action::PatchFinding(patch)) = p
+        .actions
+        .iter()
+        .find(|a| matches!(a, Action::PatchFinding(_)))
+    else {
+        panic!("no patch: {:?}", p.actions);
+    };
+    assert_eq!(patch.status, Some(Acknowledged));
+    assert_eq!(patch.due_date, Some(Some("2027-01-31".into())));
+    assert_eq!(
+        patch
+            .assigned_to
+            .as_ref()
+            .map(|a| a.as_ref().map(|x| x.account_id.clone())),
+        Some(Some("acc-1".into()))
+    );
+    // CATAAM resolved the finding before the adoption; the orphan is untouched: Done.
+    let i = issue_at("1", New, T);
+    let p = plan(
+        &finding(Resolved, T + 100),
+        Some(&i),
+        Some(&base_for_adoption(&f, &i)),
+        &policy(),
+        T + 1000,
+    );
+    assert!(
+        p.actions
+            .contains(&Action::Transition(Target::Done { wont_do: false })),
+        "{:?}",
+        p.actions
     );
 }
 

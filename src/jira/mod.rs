@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 pub const FINDING_PROPERTY: &str = "cataam.finding";
 
 /// Fields requested when reading an issue's sync-relevant state.
-pub const STATE_FIELDS: &str = "status,resolution,updated,duedate,assignee,labels";
+pub const STATE_FIELDS: &str =
+    "status,resolution,updated,statuscategorychangedate,duedate,assignee,labels";
 
 /// Jira status category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,6 +80,8 @@ pub struct IssueState {
     pub resolution: Option<String>,
     /// Last update, ms since epoch.
     pub updated_ms: i64,
+    /// Last status category change (`statuscategorychangedate`), ms since epoch; 0 if absent.
+    pub status_changed_ms: i64,
     /// Due date `YYYY-MM-DD`.
     pub due_date: Option<String>,
     /// Assignee.
@@ -142,6 +145,11 @@ impl IssueState {
                 .map(str::to_string),
             updated_ms: f
                 .get("updated")
+                .and_then(Value::as_str)
+                .and_then(parse_time_ms)
+                .unwrap_or(0),
+            status_changed_ms: f
+                .get("statuscategorychangedate")
                 .and_then(Value::as_str)
                 .and_then(parse_time_ms)
                 .unwrap_or(0),

@@ -5,8 +5,9 @@
 //! multi-hop workflows with no direct edge. The choice of a hop is a pure function.
 
 use super::{Category, JiraClient, JiraError};
-use crate::host::Host;
+use crate::host::{Host, HostError};
 use serde_json::{json, Value};
+use std::future::Future;
 
 /// Most hops tried before giving up.
 pub const MAX_HOPS: usize = 12;
@@ -231,17 +232,39 @@ pub struct Moved {
     pub hops: usize,
 }
 
+/// Why a move stopped short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveError {
+    /// A Jira request failed.
+    Jira(JiraError),
+    /// Recording an intermediate hop (the caller's `before_intermediate`) failed.
+    Storage(HostError),
+}
+
+impl From<JiraError> for MoveError {
+    fn from(e: JiraError) -> Self {
+        MoveError::Jira(e)
+    }
+}
+
 /// Moves the issue (currently in status `from_status_id`, category `from_category`) towards `target`, hop by hop.
 /// Returns where it ended; `Ok` with a non-matching category when no path exists within
-/// [`MAX_HOPS`] (the caller records it and does not loop).
-pub async fn move_to<H: Host>(
+/// [`MAX_HOPS`] (the caller records it and does not loop). Before a hop to a status that does
+/// not reach the target (an intermediate one), `before_intermediate(status id)` runs, so the
+/// caller can record it as its own before the issue can be seen there.
+pub async fn move_to<H: Host, F, Fut>(
     client: &JiraClient<'_, H>,
     issue_id: &str,
     from_status_id: &str,
     from_status_name: &str,
     from_category: Category,
     target: Target,
-) -> Result<Moved, JiraError> {
+    mut before_intermediate: F,
+) -> Result<Moved, MoveError>
+where
+    F: FnMut(&str) -> Fut,
+    Fut: Future<Output = Result<(), HostError>>,
+{
     let mut walk = Walk::start(from_status_id);
     let mut cur = Moved {
         category: from_category,
@@ -258,6 +281,11 @@ pub async fn move_to<H: Host>(
             break;
         };
         let t = t.clone();
+        if !target.accepts(t.to_category) {
+            before_intermediate(&t.to_id)
+                .await
+                .map_err(MoveError::Storage)?;
+        }
         walk.take(&t);
         // Won't Do onto a done status whose transition has no screen: Jira may still accept the
         // resolution (simplified workflows do); if it refuses, take the plain transition.
@@ -275,7 +303,7 @@ pub async fn move_to<H: Host>(
                         .do_transition(issue_id, json!({ "transition": { "id": t.id } }))
                         .await?
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         } else {
             client

@@ -236,6 +236,8 @@ pub struct Issue {
     pub assignee: Option<String>,
     pub resolution: Option<String>,
     pub updated_ms: i64,
+    /// Last status category change (Jira's `statuscategorychangedate`).
+    pub status_changed_ms: i64,
     pub created_ms: i64,
     pub properties: BTreeMap<String, Value>,
     pub comments: Vec<Value>,
@@ -455,8 +457,12 @@ impl TestHost {
         let now = w.now;
         let wf = w.jira.workflow.clone();
         let i = w.jira.issues.get_mut(issue_id).expect("issue");
+        let cat_before = wf.status(&i.status).cat;
         edit(i, &wf);
         i.updated_ms = now;
+        if wf.status(&i.status).cat != cat_before {
+            i.status_changed_ms = now;
+        }
     }
 
     /// A human moves an issue to a status by name (any edge), with a resolution for done.
@@ -571,6 +577,7 @@ impl FakeJira {
                 "status": { "id": s.id, "name": s.name, "statusCategory": { "key": s.cat } },
                 "resolution": i.resolution.as_ref().map(|r| json!({ "name": r })),
                 "updated": jira_time(i.updated_ms),
+                "statuscategorychangedate": jira_time(i.status_changed_ms),
                 "duedate": i.duedate, "assignee": assignee, "labels": i.labels,
             }
         });
@@ -672,6 +679,7 @@ impl FakeJira {
                             resolution: None,
                             updated_ms: now,
                             created_ms: now,
+                            status_changed_ms: now,
                             properties: props,
                             comments: vec![],
                         },
@@ -825,6 +833,9 @@ impl FakeJira {
                 }
                 let to_cat = self.workflow.status(t.to).cat;
                 let i = self.issues.get_mut(*id).expect("issue");
+                if self.workflow.status(&i.status).cat != to_cat {
+                    i.status_changed_ms = now;
+                }
                 i.status = t.to.into();
                 i.resolution = if to_cat == "done" {
                     res.or(Some("Done".into()))
