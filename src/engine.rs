@@ -54,6 +54,11 @@ pub const RETRY_BATCH: usize = 50;
 /// Longest an invocation can run (the manifest's function timeout): a create lock older than
 /// this has no live holder, so a property search can tell whether its create happened.
 pub const HOLDER_MAX_MS: i64 = 60_000;
+/// TTL of a per-finding sync lock: above the longest invocation (60 s), so the lock of a
+/// killed holder expires.
+pub const SYNC_LOCK_TTL_S: u64 = 90;
+/// Re-check delay for a finding another invocation is syncing.
+pub const SYNC_BUSY_DELAY_S: u32 = 5;
 /// Findings per pre-create orphan search (`findingId IN (…)`).
 pub const ORPHAN_SEARCH_SIZE: usize = 200;
 /// TTL of the scheduled poll's run lock.
@@ -807,7 +812,8 @@ impl<'h, H: Host> Engine<'h, H> {
                 }
                 continue;
             }
-            let results = join_all(wave.iter().map(|(i, p)| self.execute(&items[*i], p))).await;
+            let results =
+                join_all(wave.iter().map(|(i, p)| self.execute_locked(&items[*i], p))).await;
             for ((i, _), r) in wave.iter().zip(results) {
                 if let Err(e) = r {
                     if matches!(e, ItemError::Cataam(CataamError::KeyRejected)) {
@@ -818,6 +824,49 @@ impl<'h, H: Host> Engine<'h, H> {
             }
         }
         self.create_all(creates).await
+    }
+
+    /// Executes a plan under the finding's sync lock. Busy (another invocation is syncing the
+    /// finding) → re-checked shortly. The lock taken, a base that changed since it was read
+    /// means another run synced meanwhile: the plan is stale, so the finding is re-checked at
+    /// once (fresh reads) instead.
+    async fn execute_locked(&self, it: &Item, p: &Plan) -> Result<(), ItemError> {
+        if it.link.is_none() {
+            // Unlinked: only a skip record (creation has its own lock).
+            return self.execute(it, p).await;
+        }
+        let id = &it.finding.id;
+        let key = store::sync_lock(id);
+        let now = self.host.now_ms();
+        let won = self
+            .host
+            .kvs_set(
+                &key,
+                &json!({ "at": now }),
+                SetOptions {
+                    ttl_seconds: Some(SYNC_LOCK_TTL_S),
+                    if_not_exists: true,
+                },
+            )
+            .await?;
+        if !won {
+            self.skip_count("sync_busy");
+            self.schedule_retry_no_attempt(id, SYNC_BUSY_DELAY_S);
+            return Ok(());
+        }
+        let result = async {
+            let current: Option<Link> = store::get(self.host, &store::link_by_finding(id)).await?;
+            if current != it.link {
+                self.skip_count("sync_stale");
+                self.schedule_retry_no_attempt(id, 1);
+                return Ok(());
+            }
+            self.execute(it, p).await
+        }
+        .await;
+        // A lock that cannot be deleted expires with its TTL.
+        let _ = self.host.kvs_delete(&key).await;
+        result
     }
 
     /// Executes a linked (or skip) plan.
@@ -1425,10 +1474,12 @@ impl<'h, H: Host> Engine<'h, H> {
                 Ok(())
             }
             crate::cataam::RunStatus::Fail => match self
-                .rerun_failed(finding_id, run.logs.as_deref())
+                .rerun_failed_locked(finding_id, run.logs.as_deref())
                 .await
             {
-                Ok(()) => {
+                // Another invocation is syncing the finding: poll the result again shortly.
+                Ok(false) => self.requeue_rerun(rec, SYNC_BUSY_DELAY_S).await,
+                Ok(true) => {
                     self.host.kvs_delete(&store::rerun(finding_id)).await?;
                     Ok(())
                 }
@@ -1460,6 +1511,34 @@ impl<'h, H: Host> Engine<'h, H> {
             .await?;
         self.bump(|r| r.queued += 1);
         Ok(())
+    }
+
+    /// [`Self::rerun_failed`] under the finding's sync lock; `Ok(false)` when another
+    /// invocation holds it.
+    async fn rerun_failed_locked(
+        &self,
+        finding_id: &str,
+        logs: Option<&str>,
+    ) -> Result<bool, ItemError> {
+        let key = store::sync_lock(finding_id);
+        let won = self
+            .host
+            .kvs_set(
+                &key,
+                &json!({ "at": self.host.now_ms() }),
+                SetOptions {
+                    ttl_seconds: Some(SYNC_LOCK_TTL_S),
+                    if_not_exists: true,
+                },
+            )
+            .await?;
+        if !won {
+            self.skip_count("sync_busy");
+            return Ok(false);
+        }
+        let result = self.rerun_failed(finding_id, logs).await;
+        let _ = self.host.kvs_delete(&key).await;
+        result.map(|()| true)
     }
 
     /// A failing re-run always wins: reopen the issue, comment the logs, finding back to OPEN.

@@ -41,6 +41,13 @@ pub fn create_lock(finding_id: &str) -> String {
     format!("lock:create:{finding_id}")
 }
 
+/// Per-finding sync lock (`lock:sync:<findingId>`, with TTL): one invocation at a time writes a
+/// finding's issue, finding and base, so a slower run can never store a base older than a
+/// faster one's writes.
+pub fn sync_lock(finding_id: &str) -> String {
+    format!("lock:sync:{finding_id}")
+}
+
 /// Dead letter of a finding (`dead:<findingId>`).
 pub fn dead_letter(finding_id: &str) -> String {
     format!("{DEAD_LETTER_PREFIX}{finding_id}")

@@ -1,5 +1,5 @@
 // The emulator's KVS as the real @forge/kvs sees it: KEY_NOT_FOUND, limits, TTL, conditional
-// set, transactions, secrets (encrypted at rest), persistence across restart, dump CLI.
+// set, transactions, secrets (encrypted at rest), persistence across restart, dump CLI, faults.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -178,6 +178,20 @@ test('fault hook answers deterministic 500s the SDK surfaces as errors', async (
   const failed = r.filter((x) => !x.ok);
   assert.ok(failed.length > 2 && failed.length < 18, `some but not all fail (${failed.length})`);
   assert.ok(failed.every((x) => x.error.code === 'INTERNAL_SERVER_ERROR' && x.error.status === 500));
+});
+
+test('kill fault: a write is stored, its answer never comes, the invocation dies before its next write', async (t) => {
+  const { platform, run } = await setup(t, { dataDir: null, faults: { kvsKillRate: 1, seed: 3 }, deadlines: { resolver: 400 } });
+  await assert.rejects(
+    run([{ op: 'get', key: 'first' }, { op: 'set', key: 'first', value: 1 }, { op: 'set', key: 'second', value: 2 }]),
+    /timed out/,
+  );
+  const keys = platform.kvsDump().entries.map((e) => e.key);
+  assert.ok(keys.includes('first'), 'the write that was answered with silence is stored');
+  assert.ok(!keys.includes('second'), 'the invocation never got to its next write');
+  assert.deepEqual(platform.kvsFaults(), { errors: 0, kills: 1 }, 'reads are never killed; one write, one kill');
+  const rec = platform.invocations.at(-1);
+  assert.ok(rec.timedOut && !rec.ok, 'the platform ended it at its deadline');
 });
 
 test('OVERRIDE with returnValue answers the previous or the latest item', async (t) => {

@@ -234,6 +234,37 @@ fn a_change_made_after_a_crashed_write_landed_is_never_overwritten() {
 }
 
 #[test]
+fn a_finding_another_invocation_is_syncing_is_rechecked_not_written_twice() {
+    let h = TestHost::new(Workflow::default_simplified());
+    h.add_finding(iasm("fnd_1", Severity::High, T0 - 60_000));
+    poll(&h);
+    h.cataam_edit("fnd_1", |f| f.status = FindingStatus::Resolved);
+    // Another invocation holds the finding's sync lock.
+    let now = h.now();
+    h.w.borrow_mut().kvs.insert(
+        store::sync_lock("fnd_1"),
+        (serde_json::json!({ "at": now }), None),
+    );
+    let r = block_on(engine(&h).run_findings(&["fnd_1".into()])).expect("run");
+    assert_eq!(r.skipped.get("sync_busy"), Some(&1), "{r:?}");
+    assert_eq!(r.writes(), 0, "{r:?}");
+    let q = h.take_queue();
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(
+        q[0].delay_in_seconds,
+        cataam_jira::engine::SYNC_BUSY_DELAY_S
+    );
+    // The holder is done: the re-check syncs, and leaves no lock behind.
+    h.w.borrow_mut().kvs.remove(&store::sync_lock("fnd_1"));
+    h.advance(5_000);
+    let r = block_on(engine(&h).run_queue_message(&q[0].body)).expect("retry");
+    assert_eq!(r.transitioned, 1, "{r:?}");
+    assert!(h.kvs_value(&store::sync_lock("fnd_1")).is_none());
+    let i = h.issue_for("fnd_1").expect("issue");
+    assert_eq!(h.w.borrow().jira.workflow.status(&i.status).cat, "done");
+}
+
+#[test]
 fn bulk_partial_failure_maps_elements_and_retries_the_retryable() {
     let h = TestHost::new(Workflow::default_simplified());
     for (i, id) in ["fnd_1", "fnd_2", "fnd_3", "fnd_4"].iter().enumerate() {
