@@ -8,8 +8,9 @@
 // false positive, compliance re-runs passing and failing, Jira transitions (In Progress, To Do,
 // Done, Won't Do), due dates and assignees — while about a fifth of all operations are hit by
 // injected faults: 5xx, 429 + Retry-After, timeouts and dropped answers from both APIs (the
-// simulators' seeded faults), KVS errors (the emulator's), invocations killed right after a write
-// reached Jira or CATAAM and answers lost after the write (bench/lib/chaos.mjs proxies), and
+// simulators' seeded faults), KVS errors and invocations killed right after a KVS write (the
+// emulator's), invocations killed right after a write reached Jira or CATAAM and answers lost
+// after the write (bench/lib/chaos.mjs proxies), and
 // duplicated, reordered and dropped CATAAM pushes and Jira product events. The oracle
 // (bench/lib/oracle.mjs) computes the expected final state from the operations alone. When the
 // chaos stops, the soak runs poll cycles (retrying dead letters as an admin would) until the world
@@ -75,6 +76,9 @@ const WRITE_CHAOS = { killRate: 0.006, lostRate: 0.03 };
 const PUSH_CHAOS = { dropRate: 0.1, duplicateRate: 0.05, reorderRate: 0.05, delayMs: 400 };
 const EVENT_CHAOS = { dropRate: 0.1, duplicateRate: 0.05, reorderRate: 0.05, delayMs: 400 };
 const KVS_ERROR_RATE = 0.005;
+// Share of storage writes after which the invocation is killed (the write stored, no answer):
+// the app dies between two of its KVS writes, e.g. after a transition's intent, before the link.
+const KVS_KILL_RATE = 0.001;
 
 if (args['no-faults']) {
   // Oracle self-check: the same lifecycle without any injected fault.
@@ -158,6 +162,7 @@ function setChaos(on) {
   stack.jira.setFaults(on ? { seed: Number.parseInt(SEED, 10) || 1, ...JIRA_FAULTS } : null);
   stack.cataam.setFaults(on ? { seed: Number.parseInt(SEED, 10) || 1, ...CATAAM_FAULTS } : null);
   for (const c of [jiraProxy, cataamProxy, pushChaos, eventChaos]) c.setEnabled(on);
+  stack.emulator.setKvsFaults({ kvsKillRate: on && !args['no-faults'] ? KVS_KILL_RATE : 0 });
 }
 
 /** Waits until nothing moves: no event or push in flight, no invocation, no due queue message. */
@@ -225,7 +230,8 @@ function faultTally() {
     ops: Object.values(t).reduce((n, c) => n + c.ops, 0),
     faults: Object.values(t).reduce((n, c) => n + c.faults, 0),
   };
-  t.kills = jiraProxy.stats.kill + cataamProxy.stats.kill;
+  t.kvsKills = stack.emulator.kvsFaults().kills;
+  t.kills = jiraProxy.stats.kill + cataamProxy.stats.kill + t.kvsKills;
   t.lost = jiraProxy.stats.lost + cataamProxy.stats.lost;
   return t;
 }
@@ -402,6 +408,7 @@ async function soak() {
   figures.set('soak_rounds', roundsRun);
   figures.set('soak_fault_rate', tally.total.faults / Math.max(1, tally.total.ops));
   figures.set('soak_invocations_killed', tally.kills);
+  figures.set('soak_invocations_killed_after_kvs_write', tally.kvsKills);
   figures.set('soak_kvs_error_rate', KVS_RATE);
   figures.set('soak_duplicates', duplicates);
   figures.set('soak_lost_transitions', count('status'));
@@ -416,7 +423,7 @@ async function soak() {
 
   console.log('\nfault tally (during chaos):');
   for (const [k, v] of Object.entries(tally)) if (v.ops !== undefined) console.log(`  ${k.padEnd(14)} ${String(v.faults).padStart(6)} faults / ${v.ops} operations`);
-  console.log(`  invocations killed after a write: ${tally.kills}; answers lost after a write: ${tally.lost}`);
+  console.log(`  invocations killed after a write: ${tally.kills} (${tally.kvsKills} of them after a storage write); answers lost after a write: ${tally.lost}`);
   console.log(`operations applied: ${JSON.stringify(oracle.opCounts)}`);
   for (const p of problems.slice(0, 25)) {
     const keys = dump.entries.filter((e) => e.key.includes(p.fid)).map((e) => e.key.replace(p.fid, '…'));
@@ -455,7 +462,7 @@ async function soak() {
       '',
       mdTable(['channel', 'operations', 'faults injected'], Object.entries(tally).filter(([, v]) => v.ops !== undefined).map(([k, v]) => [k, v.ops, v.faults])),
       '',
-      `Operations: ${Object.entries(oracle.opCounts).map(([k, v]) => `${k} ${v}`).join(', ')}. Invocations killed right after a write: ${tally.kills}; answers lost after a write: ${tally.lost}.`,
+      `Operations: ${Object.entries(oracle.opCounts).map(([k, v]) => `${k} ${v}`).join(', ')}. Invocations killed right after a write: ${tally.kills} (${tally.kvsKills} of them right after a KVS write); answers lost after a write: ${tally.lost}.`,
       '',
       '```',
       ...figures.lines(),

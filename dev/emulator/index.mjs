@@ -629,6 +629,9 @@ export async function startEmulator(options = {}) {
     };
     if (target.type === 'kvs') {
       const r = kvs.handle(path, await json());
+      // Killed between two writes: this one is stored, its answer never comes, and the
+      // invocation runs into its deadline (its container is terminated).
+      if (kvs.killAfter(path, r.status)) return;
       return sendJson(res, r.status, r.body, { 'x-trace-id': randomUUID() });
     }
     if (target.type === 'fpp' && target.remote === 'stargate') {
@@ -702,6 +705,13 @@ export async function startEmulator(options = {}) {
     /** Calls a resolver function as the admin page's `invoke` would; resolves with its result. */
     invokeResolver: (functionKey, payload, { accountId, moduleKey } = {}) => callResolver({ moduleKey, accountId, functionKey, payload }),
     kvsDump: () => kvs.dump(),
+    /** Injected KVS faults so far: `{ errors, kills }`. */
+    kvsFaults: () => ({ ...kvs.stats }),
+    /** Changes the KVS fault rates (`{ kvsErrorRate, kvsKillRate }`; omitted ones are kept). */
+    setKvsFaults({ kvsErrorRate = kvs.errorRate, kvsKillRate = kvs.killRate } = {}) {
+      kvs.errorRate = kvsErrorRate;
+      kvs.killRate = kvsKillRate;
+    },
     /** Pending queue events (copies), for inspection. */
     queueSnapshot: () => store.queue.map((e) => ({ ...e })),
     /**

@@ -179,11 +179,17 @@ function decodeCursor(cursor) {
   }
 }
 
+/** KVS paths that write. */
+const WRITE_PATHS = new Set([
+  '/api/v1/set', '/api/v1/delete', '/api/v1/secret/set', '/api/v1/secret/delete', '/api/v1/batch/set',
+  '/api/v1/batch/delete', '/api/v1/transaction', '/api/v1/entity/set', '/api/v1/entity/delete',
+]);
+
 /** The KVS service of one installation. */
 export class Kvs {
   /**
    * @param {import('./store.mjs').StateStore} store
-   * @param {{ faults?: { kvsErrorRate?: number, seed?: number }, now?: () => number }} [options]
+   * @param {{ faults?: { kvsErrorRate?: number, kvsKillRate?: number, seed?: number }, now?: () => number }} [options]
    */
   constructor(store, { faults = null, now = Date.now } = {}) {
     this.store = store;
@@ -191,7 +197,22 @@ export class Kvs {
     this.plain = new Space(store, store.kvs, false);
     this.secret = new Space(store, store.secrets, true);
     this.errorRate = faults?.kvsErrorRate ?? 0;
+    this.killRate = faults?.kvsKillRate ?? 0;
     this.rng = mulberry32(faults?.seed ?? 1);
+    this.killRng = mulberry32((faults?.seed ?? 1) + 7919);
+    /** Injected-fault counts. */
+    this.stats = { errors: 0, kills: 0 };
+  }
+
+  /**
+   * Whether the invocation that just made this storage write should die right after it (the
+   * `kvsKillRate` fault): the write is applied, the answer never comes.
+   */
+  killAfter(path, status) {
+    if (!(this.killRate > 0) || status >= 300 || !WRITE_PATHS.has(path)) return false;
+    if (this.killRng() >= this.killRate) return false;
+    this.stats.kills += 1;
+    return true;
   }
 
   /**
@@ -202,6 +223,7 @@ export class Kvs {
    */
   handle(path, body) {
     if (this.errorRate > 0 && this.rng() < this.errorRate) {
+      this.stats.errors += 1;
       return { status: 500, body: { code: 'INTERNAL_SERVER_ERROR', message: 'An internal server error has occurred (injected fault)' } };
     }
     try {
