@@ -162,7 +162,7 @@ function setChaos(on) {
   stack.jira.setFaults(on ? { seed: Number.parseInt(SEED, 10) || 1, ...JIRA_FAULTS } : null);
   stack.cataam.setFaults(on ? { seed: Number.parseInt(SEED, 10) || 1, ...CATAAM_FAULTS } : null);
   for (const c of [jiraProxy, cataamProxy, pushChaos, eventChaos]) c.setEnabled(on);
-  stack.emulator.setKvsFaults({ kvsKillRate: on && !args['no-faults'] ? KVS_KILL_RATE : 0 });
+  if (!on) stack.emulator.setKvsFaults({ kvsKillRate: 0 });
 }
 
 /** Waits until nothing moves: no event or push in flight, no invocation, no due queue message. */
@@ -308,6 +308,10 @@ async function soak() {
     if (!missing) break;
   }
 
+  // Kills after KVS writes start with the rounds: a backlog run makes thousands of storage
+  // writes, so at this rate nearly every one would die (it recovers, but the backlog phase would
+  // be spent waiting out poll locks instead of syncing).
+  if (!args['no-faults']) stack.emulator.setKvsFaults({ kvsKillRate: KVS_KILL_RATE });
   let roundsRun = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     if (left() < FINAL_RESERVE_MS) {
