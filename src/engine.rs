@@ -909,7 +909,10 @@ impl<'h, H: Host> Engine<'h, H> {
                     // between hops must not read as a human change, and a person's change
                     // after the transition landed must not read as ours.
                     let key = store::link_by_finding(&f.id);
-                    let mut intent = link.clone();
+                    // From the base the plan started from (earlier intents resolved), never a
+                    // stale intent of an earlier interrupted run.
+                    let mut intent = p.start.clone().unwrap_or_else(|| link.clone());
+                    intent.pending_patch = None;
                     intent.pending_status = Some(f.status);
                     intent.pending_from = Some((issue.status_id.clone(), issue.status_changed_ms));
                     intent.pending_via = vec![];
@@ -963,7 +966,10 @@ impl<'h, H: Host> Engine<'h, H> {
                     {
                         // Record the intent first: after a crash, a finding whose version moved
                         // on tells that the patch landed (not that CATAAM changed on its own).
-                        let mut intent = link.clone();
+                        let mut intent = p.start.clone().unwrap_or_else(|| link.clone());
+                        intent.pending_status = None;
+                        intent.pending_from = None;
+                        intent.pending_via.clear();
                         intent.pending_patch = Some(store::PendingPatch {
                             status,
                             from_version: f.updated_at.clone(),

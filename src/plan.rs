@@ -97,6 +97,9 @@ pub struct Plan {
     pub actions: Vec<Action>,
     /// Base to store after the actions succeeded (`None`: unchanged).
     pub base: Option<Link>,
+    /// The base the plan started from, once earlier intents were resolved (linked findings
+    /// only): what an intent recorded before this plan's writes must carry.
+    pub start: Option<Link>,
 }
 
 impl Plan {
@@ -211,6 +214,7 @@ pub fn plan(
             return Plan {
                 actions: vec![],
                 base: None,
+                start: None,
             };
         }
         let mut nb = base.clone();
@@ -218,6 +222,7 @@ pub fn plan(
         return Plan {
             actions: vec![Action::Skip(SkipReason::IssueDeleted)],
             base: Some(nb),
+            start: None,
         };
     };
     let resolved = resolve_intents(base, finding, issue);
@@ -333,6 +338,7 @@ pub fn plan(
         actions,
         // Compared with the stored base: a resolved intent is stored even without actions.
         base: (nb != *stored).then_some(nb),
+        start: Some(resolved),
     }
 }
 
@@ -384,6 +390,7 @@ fn plan_unlinked(f: &Finding, policy: &Policy) -> Plan {
     let skip = |r| Plan {
         actions: vec![Action::Skip(r)],
         base: None,
+        start: None,
     };
     if !policy.kinds.contains(&f.kind) {
         return skip(SkipReason::FilteredKind);
@@ -406,5 +413,6 @@ fn plan_unlinked(f: &Finding, policy: &Policy) -> Plan {
     Plan {
         actions: vec![Action::Create],
         base: None,
+        start: None,
     }
 }
