@@ -1556,6 +1556,11 @@ impl<'h, H: Host> Engine<'h, H> {
         };
         let issue = self.jira.get_issue(&base.issue_id).await?;
         let f = self.cataam.get_finding(finding_id).await?;
+        // The re-run's outcome wins over anything in flight: earlier intents are settled by it.
+        base.pending_status = None;
+        base.pending_from = None;
+        base.pending_via.clear();
+        base.pending_patch = None;
         if issue.category == Category::Done {
             let moved = move_to(
                 &self.jira,
