@@ -295,6 +295,20 @@ impl<'h, H: Host> Engine<'h, H> {
         Ok(())
     }
 
+    /// Sets `key` only if it does not exist (with a TTL): `Ok(true)` when this run took it.
+    async fn try_lock(&self, key: &str, value: &Value, ttl_s: u64) -> Result<bool, HostError> {
+        self.host
+            .kvs_set(
+                key,
+                value,
+                SetOptions {
+                    ttl_seconds: Some(ttl_s),
+                    if_not_exists: true,
+                },
+            )
+            .await
+    }
+
     fn out_of_budget(&self) -> bool {
         self.host.remaining_ms() < BUDGET_MARGIN_MS
     }
@@ -305,15 +319,7 @@ impl<'h, H: Host> Engine<'h, H> {
         self.check_configured()?;
         let now = self.host.now_ms();
         let locked = self
-            .host
-            .kvs_set(
-                store::POLL_LOCK,
-                &json!({ "at": now }),
-                SetOptions {
-                    ttl_seconds: Some(POLL_LOCK_TTL_S),
-                    if_not_exists: true,
-                },
-            )
+            .try_lock(store::POLL_LOCK, &json!({ "at": now }), POLL_LOCK_TTL_S)
             .await?;
         if !locked {
             self.skip_count("poll_already_running");
@@ -839,15 +845,7 @@ impl<'h, H: Host> Engine<'h, H> {
         let key = store::sync_lock(id);
         let now = self.host.now_ms();
         let won = self
-            .host
-            .kvs_set(
-                &key,
-                &json!({ "at": now }),
-                SetOptions {
-                    ttl_seconds: Some(SYNC_LOCK_TTL_S),
-                    if_not_exists: true,
-                },
-            )
+            .try_lock(&key, &json!({ "at": now }), SYNC_LOCK_TTL_S)
             .await?;
         if !won {
             self.skip_count("sync_busy");
@@ -1232,14 +1230,10 @@ impl<'h, H: Host> Engine<'h, H> {
         // re-puts the lock (new generation) well within its own timeout, so the guard's expiry
         // can never let a second run take over the same generation.
         let won = self
-            .host
-            .kvs_set(
+            .try_lock(
                 &store::create_lock_takeover(&f.id, lock.at),
                 &json!({ "at": now }),
-                SetOptions {
-                    ttl_seconds: Some(TAKEOVER_GUARD_TTL_S),
-                    if_not_exists: true,
-                },
+                TAKEOVER_GUARD_TTL_S,
             )
             .await?;
         if !won {
@@ -1528,15 +1522,7 @@ impl<'h, H: Host> Engine<'h, H> {
     ) -> Result<bool, ItemError> {
         let key = store::sync_lock(finding_id);
         let won = self
-            .host
-            .kvs_set(
-                &key,
-                &json!({ "at": self.host.now_ms() }),
-                SetOptions {
-                    ttl_seconds: Some(SYNC_LOCK_TTL_S),
-                    if_not_exists: true,
-                },
-            )
+            .try_lock(&key, &json!({ "at": self.host.now_ms() }), SYNC_LOCK_TTL_S)
             .await?;
         if !won {
             self.skip_count("sync_busy");
