@@ -159,8 +159,8 @@ pub fn base_after_create(f: &Finding, issue_id: &str, issue_key: &str) -> Link {
 
 /// The base after adopting an issue that carries the finding's id but has no link (a create
 /// whose answer or link was lost, or an earlier installation): the state the app creates issues
-/// in — an OPEN finding, a new-category issue with no due date or assignee — and owned content
-/// assumed stale (rewritten once). Whatever either side shows beyond that was changed since the
+/// in — an OPEN finding, a new-category issue with the finding's due date and no assignee — and
+/// owned content assumed stale (rewritten once). Whatever either side shows beyond that was changed since the
 /// create and is planned as such: a person's work on the orphan flows to CATAAM, a CATAAM change
 /// to Jira, and when both changed the newer change wins.
 pub fn base_for_adoption(f: &Finding, issue: &IssueState) -> Link {
@@ -172,7 +172,7 @@ pub fn base_for_adoption(f: &Finding, issue: &IssueState) -> Link {
         jira_category: Category::New,
         jira_wont_do: false,
         content_fp: String::new(),
-        due_hash: adf::short_hash(None),
+        due_hash: adf::short_hash(f.due_date.as_deref()),
         assignee_hash: adf::short_hash(None),
         issue_deleted: false,
         pending_status: None,

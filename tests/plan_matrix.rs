@@ -624,6 +624,39 @@ fn adoption_plans_what_changed_since_the_create() {
             .map(|a| a.as_ref().map(|x| x.account_id.clone())),
         Some(Some("acc-1".into()))
     );
+    // The create sent the finding's due date; a person cleared it on the orphan: CATAAM's is
+    // cleared too. Untouched, it is no change.
+    let mut fd = finding(Open, T);
+    fd.due_date = Some("2027-06-03".into());
+    let mut i = issue_at("1", New, T);
+    i.due_date = None;
+    let p = plan(
+        &fd,
+        Some(&i),
+        Some(&base_for_adoption(&fd, &i)),
+        &policy(),
+        T + 1000,
+    );
+    let due = p.actions.iter().find_map(|a| match a {
+        Action::PatchFinding(x) => x.due_date.clone(),
+        _ => None,
+    });
+    assert_eq!(due, Some(None), "{:?}", p.actions);
+    i.due_date = Some("2027-06-03".into());
+    let p = plan(
+        &fd,
+        Some(&i),
+        Some(&base_for_adoption(&fd, &i)),
+        &policy(),
+        T + 1000,
+    );
+    assert!(
+        !p.actions
+            .iter()
+            .any(|a| matches!(a, Action::PatchFinding(_))),
+        "{:?}",
+        p.actions
+    );
     // CATAAM resolved the finding before the adoption; the orphan is untouched: Done.
     let i = issue_at("1", New, T);
     let p = plan(
