@@ -832,6 +832,31 @@ impl<'h, H: Host> Engine<'h, H> {
         self.create_all(creates).await
     }
 
+    /// Runs `work` under the finding's sync lock (one invocation at a time writes a linked
+    /// finding); `Ok(None)` without running it when another invocation holds the lock. The lock
+    /// is released afterwards; one that cannot be deleted expires with its TTL.
+    async fn with_sync_lock<T, Fut>(
+        &self,
+        finding_id: &str,
+        work: impl FnOnce() -> Fut,
+    ) -> Result<Option<T>, ItemError>
+    where
+        Fut: std::future::Future<Output = Result<T, ItemError>>,
+    {
+        let key = store::sync_lock(finding_id);
+        let now = self.host.now_ms();
+        if !self
+            .try_lock(&key, &json!({ "at": now }), SYNC_LOCK_TTL_S)
+            .await?
+        {
+            self.skip_count("sync_busy");
+            return Ok(None);
+        }
+        let result = work().await;
+        let _ = self.host.kvs_delete(&key).await;
+        result.map(Some)
+    }
+
     /// Executes a plan under the finding's sync lock. Busy (another invocation is syncing the
     /// finding) → re-checked shortly. The lock taken, a base that changed since it was read
     /// means another run synced meanwhile: the plan is stale, so the finding is re-checked at
@@ -842,29 +867,22 @@ impl<'h, H: Host> Engine<'h, H> {
             return self.execute(it, p).await;
         }
         let id = &it.finding.id;
-        let key = store::sync_lock(id);
-        let now = self.host.now_ms();
-        let won = self
-            .try_lock(&key, &json!({ "at": now }), SYNC_LOCK_TTL_S)
+        let ran = self
+            .with_sync_lock(id, || async {
+                let current: Option<Link> =
+                    store::get(self.host, &store::link_by_finding(id)).await?;
+                if current != it.link {
+                    self.skip_count("sync_stale");
+                    self.schedule_retry_no_attempt(id, 1);
+                    return Ok(());
+                }
+                self.execute(it, p).await
+            })
             .await?;
-        if !won {
-            self.skip_count("sync_busy");
+        if ran.is_none() {
             self.schedule_retry_no_attempt(id, SYNC_BUSY_DELAY_S);
-            return Ok(());
         }
-        let result = async {
-            let current: Option<Link> = store::get(self.host, &store::link_by_finding(id)).await?;
-            if current != it.link {
-                self.skip_count("sync_stale");
-                self.schedule_retry_no_attempt(id, 1);
-                return Ok(());
-            }
-            self.execute(it, p).await
-        }
-        .await;
-        // A lock that cannot be deleted expires with its TTL.
-        let _ = self.host.kvs_delete(&key).await;
-        result
+        Ok(())
     }
 
     /// Executes a linked (or skip) plan.
@@ -910,10 +928,9 @@ impl<'h, H: Host> Engine<'h, H> {
                     // From the base the plan started from (earlier intents resolved), never a
                     // stale intent of an earlier interrupted run.
                     let mut intent = p.start.clone().unwrap_or_else(|| link.clone());
-                    intent.pending_patch = None;
+                    intent.clear_intents();
                     intent.pending_status = Some(f.status);
                     intent.pending_from = Some((issue.status_id.clone(), issue.status_changed_ms));
-                    intent.pending_via = vec![];
                     store::put(self.host, &key, &intent).await?;
                     let intent = RefCell::new(intent);
                     let moved = move_to(
@@ -965,9 +982,7 @@ impl<'h, H: Host> Engine<'h, H> {
                         // Record the intent first: after a crash, a finding whose version moved
                         // on tells that the patch landed (not that CATAAM changed on its own).
                         let mut intent = p.start.clone().unwrap_or_else(|| link.clone());
-                        intent.pending_status = None;
-                        intent.pending_from = None;
-                        intent.pending_via.clear();
+                        intent.clear_intents();
                         intent.pending_patch = Some(store::PendingPatch {
                             status,
                             from_version: f.updated_at.clone(),
@@ -1520,17 +1535,10 @@ impl<'h, H: Host> Engine<'h, H> {
         finding_id: &str,
         logs: Option<&str>,
     ) -> Result<bool, ItemError> {
-        let key = store::sync_lock(finding_id);
-        let won = self
-            .try_lock(&key, &json!({ "at": self.host.now_ms() }), SYNC_LOCK_TTL_S)
-            .await?;
-        if !won {
-            self.skip_count("sync_busy");
-            return Ok(false);
-        }
-        let result = self.rerun_failed(finding_id, logs).await;
-        let _ = self.host.kvs_delete(&key).await;
-        result.map(|()| true)
+        Ok(self
+            .with_sync_lock(finding_id, || self.rerun_failed(finding_id, logs))
+            .await?
+            .is_some())
     }
 
     /// A failing re-run always wins: reopen the issue, comment the logs, finding back to OPEN.
@@ -1543,10 +1551,7 @@ impl<'h, H: Host> Engine<'h, H> {
         let issue = self.jira.get_issue(&base.issue_id).await?;
         let f = self.cataam.get_finding(finding_id).await?;
         // The re-run's outcome wins over anything in flight: earlier intents are settled by it.
-        base.pending_status = None;
-        base.pending_from = None;
-        base.pending_via.clear();
-        base.pending_patch = None;
+        base.clear_intents();
         if issue.category == Category::Done {
             let moved = move_to(
                 &self.jira,

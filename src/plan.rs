@@ -159,26 +159,15 @@ pub fn base_after_create(f: &Finding, issue_id: &str, issue_key: &str) -> Link {
 
 /// The base after adopting an issue that carries the finding's id but has no link (a create
 /// whose answer or link was lost, or an earlier installation): the state the app creates issues
-/// in — an OPEN finding, a new-category issue with the finding's due date and no assignee — and
-/// owned content assumed stale (rewritten once). Whatever either side shows beyond that was changed since the
-/// create and is planned as such: a person's work on the orphan flows to CATAAM, a CATAAM change
+/// in ([`base_after_create`] with an OPEN finding) — and owned content assumed stale (rewritten
+/// once). Whatever either side shows beyond that was changed since the create and is planned as
+/// such: a person's work on the orphan flows to CATAAM, a CATAAM change
 /// to Jira, and when both changed the newer change wins.
 pub fn base_for_adoption(f: &Finding, issue: &IssueState) -> Link {
     Link {
-        issue_id: issue.id.clone(),
-        issue_key: issue.key.clone(),
         finding_status: FindingStatus::Open,
-        finding_version: f.updated_at.clone(),
-        jira_category: Category::New,
-        jira_wont_do: false,
         content_fp: String::new(),
-        due_hash: adf::short_hash(f.due_date.as_deref()),
-        assignee_hash: adf::short_hash(None),
-        issue_deleted: false,
-        pending_status: None,
-        pending_from: None,
-        pending_via: vec![],
-        pending_patch: None,
+        ..base_after_create(f, &issue.id, &issue.key)
     }
 }
 
@@ -231,9 +220,7 @@ pub fn plan(
     let mut nb = base.clone();
     nb.issue_key = issue.key.clone();
     nb.issue_deleted = false;
-    nb.pending_from = None;
-    nb.pending_via.clear();
-    nb.pending_patch = None;
+    nb.clear_intents();
 
     // Owned content (CATAAM → Jira), only when its fingerprint changed.
     let fp = adf::fingerprint(finding);
@@ -263,7 +250,6 @@ pub fn plan(
     let j_changed = issue.category != base.jira_category || wont != base.jira_wont_do;
     // An interrupted transition of ours left an intermediate status: keep driving it.
     let ours = base.pending_status.is_some_and(|s| s == finding.status);
-    nb.pending_status = None;
     let finding_wins = ours
         || match (f_changed, j_changed) {
             (true, true) => {

@@ -139,6 +139,16 @@ pub struct Link {
     pub pending_patch: Option<PendingPatch>,
 }
 
+impl Link {
+    /// Drops every write intent (`pending_*`): the state they describe is settled.
+    pub fn clear_intents(&mut self) {
+        self.pending_status = None;
+        self.pending_from = None;
+        self.pending_via.clear();
+        self.pending_patch = None;
+    }
+}
+
 /// A finding status patch in flight (see [`Link::pending_patch`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
