@@ -988,6 +988,7 @@ impl<'h, H: Host> Engine<'h, H> {
                             from_version: f.updated_at.clone(),
                             jira_category: issue.category,
                             jira_wont_do: issue.is_wont_do(),
+                            from_content: Some(adf::fingerprint(f)),
                         });
                         store::put(self.host, &store::link_by_finding(&f.id), &intent).await?;
                     }

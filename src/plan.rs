@@ -337,9 +337,14 @@ pub fn plan(
 ///   unchanged (the planner keeps driving it). Anywhere else, or back where it started after a
 ///   category change → it landed: Jira agreed on the target category, CATAAM on the status.
 ///   Intents of older versions (no `pending_from`) keep the old meaning: still ours.
-/// - Patch intent (`pending_patch`): the finding's `updatedAt` moved on → the patch landed (or a
-///   newer CATAAM change superseded it, which then wins as the newer change): both sides agreed
-///   on the patched status and the Jira state it mirrored. Unchanged → planned again.
+/// - Patch intent (`pending_patch`): the finding shows the patched status → it landed: both
+///   sides agreed on it and the Jira state it mirrored. Its `updatedAt` did not move → not
+///   landed, planned again. It moved and shows another status than the patch started from →
+///   a CATAAM change after (or instead of) the patch: counted as landed, so that change is
+///   planned as CATAAM's and wins as the newer one. It moved, still shows the starting status
+///   and its content changed → the content change moved it (a compliance re-run we started, a
+///   scanner update): not landed, planned again. Same status, same content → the patch landed
+///   and CATAAM set the status back since: that change wins.
 pub fn resolve_intents(base: &Link, finding: &Finding, issue: &IssueState) -> Link {
     let mut b = base.clone();
     if let (Some(status), Some((from_id, from_changed))) = (b.pending_status, &b.pending_from) {
@@ -363,7 +368,14 @@ pub fn resolve_intents(base: &Link, finding: &Finding, issue: &IssueState) -> Li
         }
     }
     if let Some(p) = b.pending_patch.take() {
-        if finding.updated_at != p.from_version {
+        let moved = finding.updated_at != p.from_version;
+        let content_moved = p
+            .from_content
+            .as_ref()
+            .is_some_and(|c| *c != adf::fingerprint(finding));
+        let landed = finding.status == p.status
+            || (moved && (finding.status != b.finding_status || !content_moved));
+        if landed {
             b.finding_status = p.status;
             b.jira_category = p.jira_category;
             b.jira_wont_do = p.jira_wont_do;

@@ -161,6 +161,11 @@ pub struct PendingPatch {
     pub jira_category: Category,
     /// Whether Jira was done as "Won't Do".
     pub jira_wont_do: bool,
+    /// The finding's content fingerprint before the patch: a version that moved while the
+    /// status stayed and the content changed was moved by that content change (a compliance
+    /// re-run's result, a scanner update), not by the patch. Absent in older intents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_content: Option<String>,
 }
 
 /// Reverse link (`link:i:<issueId>`).

@@ -562,6 +562,7 @@ fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
         from_version: format_time_ms(T),
         jira_category: Done,
         jira_wont_do: false,
+        from_content: Some(cataam_jira::jira::adf::fingerprint(&finding(Open, T))),
     });
     let i = issue_at("5", Done, T + 50);
     // Not landed (the finding is as it was): patch again.
@@ -592,6 +593,31 @@ fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
             Action::Comment(CommentKind::ReopenedInCataam)
         ]
     );
+    // Not landed, and the version moved for another reason: the content changed (a compliance
+    // re-run's result, a scanner update) with the status as it was → patch again, no reopen.
+    let mut rescanned = finding(Open, T + 90);
+    rescanned.title = "Rescanned title".into();
+    let p = plan(&rescanned, Some(&i), Some(&b), &policy(), T + 1000);
+    assert!(
+        p.actions.contains(&status_patch(Resolved)),
+        "{:?}",
+        p.actions
+    );
+    assert!(!p.actions.contains(&Action::Transition(Target::Reopened)));
+    // Moved to a third status: CATAAM's change, the newer one, wins either way.
+    let p = plan(
+        &finding(Acknowledged, T + 90),
+        Some(&i),
+        Some(&b),
+        &policy(),
+        T + 1000,
+    );
+    assert_eq!(p.actions[0], Action::Transition(Target::Reopened));
+    // An intent stored before content was recorded keeps the version-only reading.
+    let mut old = b.clone();
+    old.pending_patch.as_mut().expect("intent").from_content = None;
+    let p = plan(&rescanned, Some(&i), Some(&old), &policy(), T + 1000);
+    assert!(p.actions.contains(&Action::Transition(Target::Reopened)));
 }
 
 #[test]

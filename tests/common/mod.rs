@@ -284,6 +284,8 @@ pub struct FakeCataam {
     pub run_polls: u32,
     pub runs: Vec<Run>,
     pub rate_limit_next: u32,
+    /// Answer the next n finding PATCHes with 503 (not applied).
+    pub fail_patch_next: u32,
     /// Finding ids whose GET answers 503.
     pub broken: BTreeSet<String>,
     pub log: Vec<(String, String, u16)>,
@@ -357,6 +359,7 @@ impl TestHost {
                     run_polls: 0,
                     runs: vec![],
                     rate_limit_next: 0,
+                    fail_patch_next: 0,
                     broken: BTreeSet::new(),
                     log: vec![],
                 },
@@ -937,6 +940,10 @@ impl FakeCataam {
                     Some(f) => resp(200, json!(f)),
                     None => resp(404, json!({ "error": { "code": "NOT_FOUND" } })),
                 }
+            }
+            ("PATCH", ["findings", _]) if self.fail_patch_next > 0 => {
+                self.fail_patch_next -= 1;
+                resp(503, Value::Null)
             }
             ("PATCH", ["findings", id]) => {
                 let Some(f) = self.findings.get_mut(*id) else {
