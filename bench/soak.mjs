@@ -250,6 +250,7 @@ const JIRA_OPS = { new: ['inProgress', 'done', 'wontDo'], indeterminate: ['toDo'
 const DUE_DATES = ['2027-01-15', '2027-02-28', '2027-03-31', null];
 const ASSIGNEES = [DEVELOPER.accountId, ADMIN.accountId, null];
 
+const opLog = [];
 function applyOp(oracle, fid, key, op, uniqueTests) {
   const human = stack.jira.human(DEVELOPER.accountId);
   const e = oracle.expect.get(fid);
@@ -272,6 +273,7 @@ function applyOp(oracle, fid, key, op, uniqueTests) {
     default: throw new Error(op);
   }
   oracle.apply(fid, { kind: op });
+  opLog.push({ at: Date.now(), fid, key, op });
   return true;
 }
 
@@ -444,7 +446,7 @@ async function soak() {
   }
   console.log(`invocations: ${JSON.stringify(byFn)}`);
   if (args.trace) {
-    writeFileSync(args.trace, JSON.stringify({ started, invocations: inv, problems, jira: stack.jira.requestLog, cataam: stack.cataam.requestLog }, null, 1));
+    writeFileSync(args.trace, JSON.stringify({ started, opLog, invocations: inv, problems, jira: stack.jira.requestLog, cataam: stack.cataam.requestLog }, null, 1));
   }
   for (const l of leaks.slice(0, 10)) console.log(`  content leak: ${l.what} in ${l.where}`);
 

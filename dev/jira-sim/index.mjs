@@ -130,7 +130,7 @@ export async function startJiraSim(options = {}) {
       status = st;
       resBody = body ?? null;
       send(res, st, body, headers);
-      requestLog.push({ method: req.method, path: pathname, query: url.search, status: st, actor, ms: Math.round((performance.now() - started) * 100) / 100 });
+      requestLog.push({ at: Date.now(), method: req.method, path: pathname, query: url.search, status: st, actor, ms: Math.round((performance.now() - started) * 100) / 100 });
       if (options.onExchange) {
         try { options.onExchange(req.method, pathname, reqBody, status, resBody); } catch (e) { exchangeErrors.push(e); }
       }
