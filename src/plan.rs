@@ -254,7 +254,14 @@ pub fn plan(
         || match (f_changed, j_changed) {
             (true, true) => {
                 let f_ms = parse_time_ms(&finding.updated_at).unwrap_or(now_ms);
-                f_ms >= issue.updated_ms
+                // Jira's side of the race is its status category change, when it has one:
+                // `updated` also moves with a later due date, assignee or comment.
+                let j_ms = if issue.category != base.jira_category && issue.status_changed_ms > 0 {
+                    issue.status_changed_ms
+                } else {
+                    issue.updated_ms
+                };
+                f_ms >= j_ms
             }
             (true, false) => true,
             _ => false,

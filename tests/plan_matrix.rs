@@ -470,6 +470,38 @@ fn issue_at(id: &str, cat: Category, changed: i64) -> IssueState {
 }
 
 #[test]
+fn both_changed_compares_cataams_change_with_jiras_status_change_not_a_later_edit() {
+    // A person moved the issue to In Progress at T+50; CATAAM reopened the finding at T+100; a
+    // due date edited at T+150 moved the issue's `updated`. CATAAM's status change is the newer.
+    let b = base(Acknowledged, New, false);
+    let mut i = issue_at("3", Indeterminate, T + 50);
+    i.updated_ms = T + 150;
+    let p = plan(
+        &finding(Open, T + 100),
+        Some(&i),
+        Some(&b),
+        &policy(),
+        T + 1000,
+    );
+    assert!(
+        !p.actions.contains(&status_patch(Acknowledged)),
+        "{:?}",
+        p.actions
+    );
+    assert_eq!(p.base.expect("stored").finding_status, Open);
+    // The status change itself after CATAAM's: Jira's In Progress wins.
+    let i = issue_at("3", Indeterminate, T + 120);
+    let p = plan(
+        &finding(Open, T + 100),
+        Some(&i),
+        Some(&b),
+        &policy(),
+        T + 1000,
+    );
+    assert_eq!(p.actions, vec![status_patch(Acknowledged)]);
+}
+
+#[test]
 fn transition_intents_tell_our_landed_write_from_a_persons_later_change() {
     let reopen = vec![
         Action::Transition(Target::Reopened),
