@@ -524,6 +524,7 @@ impl<'h, H: Host> Engine<'h, H> {
             }))
             .await;
             let mut ids = vec![];
+            let mut linked = vec![];
             for (hit, link) in hits.iter().zip(links) {
                 let link = match link {
                     Ok(l) => l,
@@ -540,17 +541,7 @@ impl<'h, H: Host> Engine<'h, H> {
                     }
                 };
                 match (link, &hit.finding_id) {
-                    (Some(l), _) => {
-                        // Only issues whose Jira-owned state differs from the base need work;
-                        // a base that cannot be read is reconciled (which reads it again).
-                        let base: Option<Link> =
-                            store::get(self.host, &store::link_by_finding(&l.finding_id))
-                                .await
-                                .unwrap_or(None);
-                        if base.is_none_or(|b| jira_side_changed(&b, &hit.state)) {
-                            ids.push(l.finding_id);
-                        }
-                    }
+                    (Some(l), _) => linked.push((hit, l.finding_id)),
                     // An orphan carrying our property (its create's link was lost): adopt it.
                     (None, Some(fid)) => {
                         if let Err(e) = self.adopt_orphan(fid, &hit.state.id).await {
@@ -561,6 +552,18 @@ impl<'h, H: Host> Engine<'h, H> {
                         }
                     }
                     (None, None) => {}
+                }
+            }
+            // Only issues whose Jira-owned state differs from the base need work; a base that
+            // cannot be read is reconciled (which reads it again). The bases are read together.
+            let bases = join_all(linked.iter().map(|(_, fid)| {
+                let k = store::link_by_finding(fid);
+                async move { store::get::<H, Link>(self.host, &k).await.unwrap_or(None) }
+            }))
+            .await;
+            for ((hit, fid), base) in linked.into_iter().zip(bases) {
+                if base.is_none_or(|b| jira_side_changed(&b, &hit.state)) {
+                    ids.push(fid);
                 }
             }
             ids.sort();
