@@ -934,6 +934,9 @@ impl<'h, H: Host> Engine<'h, H> {
                     intent.clear_intents();
                     intent.pending_status = Some(f.status);
                     intent.pending_from = Some((issue.status_id.clone(), issue.status_changed_ms));
+                    if p.actions.iter().any(|a| matches!(a, Action::Comment(_))) {
+                        intent.pending_comment = Some(issue.status_changed_ms);
+                    }
                     store::put(self.host, &key, &intent).await?;
                     let intent = RefCell::new(intent);
                     let moved = move_to(
@@ -974,6 +977,19 @@ impl<'h, H: Host> Engine<'h, H> {
                         .add_comment(&link.issue_id, adf::reopen_comment(kind.text()))
                         .await?;
                     self.bump(|r| r.commented += 1);
+                }
+                Action::CommentUnlessPosted(kind, since) => {
+                    let Some(link) = &it.link else { continue };
+                    if !self
+                        .jira
+                        .has_comment_since(&link.issue_id, *since, kind.text())
+                        .await?
+                    {
+                        self.jira
+                            .add_comment(&link.issue_id, adf::reopen_comment(kind.text()))
+                            .await?;
+                        self.bump(|r| r.commented += 1);
+                    }
                 }
                 Action::StartRerun => {
                     self.start_rerun(f).await?;

@@ -83,6 +83,9 @@ pub enum Action {
     Transition(Target),
     /// Post a comment.
     Comment(CommentKind),
+    /// Post a comment unless one of this kind was posted at or after the time (ms): the comment
+    /// of a transition that landed in a run that died before posting it (or after).
+    CommentUnlessPosted(CommentKind, i64),
     /// Update the finding in CATAAM.
     PatchFinding(FindingPatch),
     /// Start a compliance re-run (and poll it through the queue).
@@ -153,6 +156,7 @@ pub fn base_after_create(f: &Finding, issue_id: &str, issue_key: &str) -> Link {
         pending_status: None,
         pending_from: None,
         pending_via: vec![],
+        pending_comment: None,
         pending_patch: None,
     }
 }
@@ -302,6 +306,16 @@ pub fn plan(
             nb.finding_status = implied;
         } else {
             nb.finding_status = finding.status;
+        }
+    }
+
+    // A transition of ours landed in a run that died before its comment was known posted.
+    if let (Some(since), None) = (base.pending_comment, base.pending_status) {
+        if !actions.iter().any(|a| matches!(a, Action::Comment(_))) {
+            actions.push(Action::CommentUnlessPosted(
+                CommentKind::ReopenedInCataam,
+                since,
+            ));
         }
     }
 

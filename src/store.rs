@@ -131,6 +131,11 @@ pub struct Link {
     /// issue to, recorded before each such hop. An issue in one of them is still ours.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_via: Vec<String>,
+    /// With `pending_status`: the transition is followed by the reopen comment; the issue's
+    /// status category change time before it (ms). When the transition landed but the run
+    /// died, the comment is posted unless one was posted since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_comment: Option<i64>,
     /// Set before the app patches the finding's status from Jira: the status sent, the finding
     /// `updatedAt` it was derived from, and the Jira category (and Won't Do) it mirrors. A finding
     /// whose `updatedAt` moved on since tells that the patch landed (or a newer change superseded
@@ -145,6 +150,7 @@ impl Link {
         self.pending_status = None;
         self.pending_from = None;
         self.pending_via.clear();
+        self.pending_comment = None;
         self.pending_patch = None;
     }
 }

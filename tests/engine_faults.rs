@@ -5,6 +5,7 @@
 mod common;
 
 use cataam_jira::model::*;
+use cataam_jira::plan::CommentKind;
 use cataam_jira::store;
 use common::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -231,6 +232,50 @@ fn a_change_made_after_a_crashed_write_landed_is_never_overwritten() {
             assert!(n > 2, "{case}: the sync has several writes");
         }
     }
+}
+
+#[test]
+fn a_reopen_interrupted_at_any_write_leaves_exactly_one_reopen_comment() {
+    quiet_injected_crashes();
+    let reopen_comments = |h: &TestHost, id: &str| {
+        h.w.borrow().jira.issues[id]
+            .comments
+            .iter()
+            .filter(|c| {
+                cataam_jira::jira::adf::plain_text(c).contains(CommentKind::ReopenedInCataam.text())
+            })
+            .count()
+    };
+    let mut n = 1;
+    loop {
+        let h = TestHost::new(Workflow::custom());
+        h.add_finding(iasm("fnd_a", Severity::High, T0 - 60_000));
+        poll(&h);
+        let ia = h.issue_for("fnd_a").expect("a").id;
+        h.cataam_edit("fnd_a", |f| f.status = FindingStatus::Resolved);
+        settle(&h, 2);
+        h.cataam_edit("fnd_a", |f| f.status = FindingStatus::Open);
+        h.advance(1000);
+        let w0 = h.w.borrow().writes;
+        h.w.borrow_mut().crash_after = Some(w0 + n);
+        let crashed = catch_unwind(AssertUnwindSafe(|| block_on(engine(&h).run_poll()))).is_err();
+        h.w.borrow_mut().crash_after = None;
+        h.advance(61_000);
+        settle(&h, 4);
+        let cat =
+            h.w.borrow()
+                .jira
+                .workflow
+                .status(&h.issue_for("fnd_a").expect("a").status)
+                .cat;
+        assert_ne!(cat, "done", "crash {n}");
+        assert_eq!(reopen_comments(&h, &ia), 1, "crash {n}");
+        if !crashed {
+            break;
+        }
+        n += 1;
+    }
+    assert!(n > 3, "the reopen has several writes");
 }
 
 #[test]

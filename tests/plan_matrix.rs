@@ -549,6 +549,37 @@ fn transition_intents_tell_our_landed_write_from_a_persons_later_change() {
             "{name}: {nb:?}"
         );
     }
+    // The reopen's comment was owed (the run died after the transition): once the transition
+    // landed, the comment is posted unless one was posted since; not landed, both are redone.
+    let mut owed = b.clone();
+    owed.pending_comment = Some(T);
+    let owed_comment = Action::CommentUnlessPosted(CommentKind::ReopenedInCataam, T);
+    let p = plan(
+        &f,
+        Some(&issue_at("1", New, T + 200)),
+        Some(&owed),
+        &policy(),
+        T + 1000,
+    );
+    assert_eq!(p.actions, vec![owed_comment.clone()]);
+    assert!(p.base.expect("stored").pending_comment.is_none());
+    let p = plan(
+        &f,
+        Some(&issue_at("3", Indeterminate, T + 300)),
+        Some(&owed),
+        &policy(),
+        T + 1000,
+    );
+    assert_eq!(p.actions, vec![owed_comment, status_patch(Acknowledged)]);
+    let p = plan(
+        &f,
+        Some(&issue_at("5", Done, T)),
+        Some(&owed),
+        &policy(),
+        T + 1000,
+    );
+    assert_eq!(p.actions, reopen);
+
     // CATAAM resolved; the app started moving the issue to Done and was killed.
     let f = finding(Resolved, T + 100);
     let mut b = base(Open, New, false);
@@ -806,7 +837,11 @@ fn apply(f: &Finding, i: &IssueState, actions: &[Action]) -> (Finding, IssueStat
                 }
                 f.updated_at = format_time_ms(T + 500);
             }
-            Action::Comment(_) | Action::StartRerun | Action::Skip(_) | Action::Create => {}
+            Action::Comment(_)
+            | Action::CommentUnlessPosted(..)
+            | Action::StartRerun
+            | Action::Skip(_)
+            | Action::Create => {}
         }
     }
     (f, i)

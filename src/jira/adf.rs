@@ -313,6 +313,26 @@ pub fn render(f: &Finding) -> Content {
     }
 }
 
+/// The text of an ADF node: its text nodes concatenated, depth first.
+pub fn plain_text(node: &Value) -> String {
+    fn walk(v: &Value, out: &mut String) {
+        if let Some(t) = v.get("text").and_then(Value::as_str) {
+            out.push_str(t);
+        }
+        for c in v
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            walk(c, out);
+        }
+    }
+    let mut out = String::new();
+    walk(node, &mut out);
+    out
+}
+
 /// Comment posted when the app reopens an issue because the finding was reopened in CATAAM.
 pub fn reopen_comment(reason: &str) -> Value {
     doc(vec![paragraph(vec![text(reason)])])

@@ -584,6 +584,37 @@ impl<'h, H: Host> JiraClient<'h, H> {
         .map(|_| ())
     }
 
+    /// `true` when one of the issue's 50 newest comments was created at or after `since_ms` and
+    /// its body contains `text` (`GET /rest/api/3/issue/{id}/comment?orderBy=-created`).
+    pub async fn has_comment_since(
+        &self,
+        id: &str,
+        since_ms: i64,
+        text: &str,
+    ) -> Result<bool, JiraError> {
+        let resp = self
+            .send(
+                "GET",
+                &format!(
+                    "/rest/api/3/issue/{}/comment?orderBy=-created&maxResults=50",
+                    enc(id)
+                ),
+                None,
+            )
+            .await?;
+        let comments = resp.body.get("comments").and_then(Value::as_array);
+        Ok(comments.into_iter().flatten().any(|c| {
+            let created = c
+                .get("created")
+                .and_then(Value::as_str)
+                .and_then(parse_time_ms)
+                .unwrap_or(0);
+            created >= since_ms
+                && c.get("body")
+                    .is_some_and(|b| adf::plain_text(b).contains(text))
+        }))
+    }
+
     /// `GET /rest/api/3/issue/{id}/transitions?expand=transitions.fields`.
     pub async fn get_transitions(
         &self,

@@ -241,6 +241,8 @@ pub struct Issue {
     pub created_ms: i64,
     pub properties: BTreeMap<String, Value>,
     pub comments: Vec<Value>,
+    /// Creation time (ms) of each of `comments`.
+    pub comment_times: Vec<i64>,
 }
 
 pub struct User {
@@ -685,6 +687,7 @@ impl FakeJira {
                             status_changed_ms: now,
                             properties: props,
                             comments: vec![],
+                            comment_times: vec![],
                         },
                     );
                     issues.push(json!({ "id": id, "key": key, "self": format!("https://x.atlassian.net/rest/api/3/issue/{id}") }));
@@ -848,12 +851,30 @@ impl FakeJira {
                 i.updated_ms = now;
                 resp(204, Value::Null)
             }
+            ("GET", ["issue", id, "comment"]) => {
+                let Some(i) = self.issues.get(*id) else {
+                    return resp(404, Value::Null);
+                };
+                assert_eq!(q.get("orderBy").map(String::as_str), Some("-created"));
+                let comments: Vec<Value> = i
+                    .comments
+                    .iter()
+                    .zip(&i.comment_times)
+                    .rev()
+                    .map(|(b, t)| json!({ "body": b, "created": jira_time(*t) }))
+                    .collect();
+                resp(
+                    200,
+                    json!({ "comments": comments, "total": comments.len() }),
+                )
+            }
             ("POST", ["issue", id, "comment"]) => {
                 let Some(i) = self.issues.get_mut(*id) else {
                     return resp(404, Value::Null);
                 };
                 i.comments
                     .push(req.body.clone().unwrap_or(Value::Null)["body"].clone());
+                i.comment_times.push(now);
                 i.updated_ms = now;
                 resp(201, json!({ "id": i.comments.len().to_string() }))
             }
