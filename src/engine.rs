@@ -1008,6 +1008,7 @@ impl<'h, H: Host> Engine<'h, H> {
                             jira_category: issue.category,
                             jira_wont_do: issue.is_wont_do(),
                             from_content: Some(adf::fingerprint(f)),
+                            from_status: Some(f.status),
                         });
                         store::put(self.host, &store::link_by_finding(&f.id), &intent).await?;
                     }

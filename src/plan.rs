@@ -365,7 +365,8 @@ pub fn plan(
 ///   planned as CATAAM's and wins as the newer one. It moved, still shows the starting status
 ///   and its content changed → the content change moved it (a compliance re-run we started, a
 ///   scanner update): not landed, planned again. Same status, same content → the patch landed
-///   and CATAAM set the status back since: that change wins.
+///   and CATAAM set the status back since: that change wins. Not landed, the finding's status
+///   when the patch was decided becomes the base's: the decision for Jira stands.
 pub fn resolve_intents(base: &Link, finding: &Finding, issue: &IssueState) -> Link {
     let mut b = base.clone();
     if let (Some(status), Some((from_id, from_changed))) = (b.pending_status, &b.pending_from) {
@@ -389,17 +390,23 @@ pub fn resolve_intents(base: &Link, finding: &Finding, issue: &IssueState) -> Li
         }
     }
     if let Some(p) = b.pending_patch.take() {
+        let from_status = p.from_status.unwrap_or(b.finding_status);
         let moved = finding.updated_at != p.from_version;
         let content_moved = p
             .from_content
             .as_ref()
             .is_some_and(|c| *c != adf::fingerprint(finding));
         let landed = finding.status == p.status
-            || (moved && (finding.status != b.finding_status || !content_moved));
+            || (moved && (finding.status != from_status || !content_moved));
         if landed {
             b.finding_status = p.status;
             b.jira_category = p.jira_category;
             b.jira_wont_do = p.jira_wont_do;
+        } else {
+            // Jira's change was judged to win over the finding as it stood, which it still
+            // does: decided again the same way, not re-raced against an `updatedAt` that
+            // content moved since.
+            b.finding_status = from_status;
         }
     }
     b

@@ -172,6 +172,10 @@ pub struct PendingPatch {
     /// re-run's result, a scanner update), not by the patch. Absent in older intents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_content: Option<String>,
+    /// The finding's status when the patch was decided (it may differ from the base's when
+    /// both sides had changed and Jira's change won). Absent in older intents: the base's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_status: Option<FindingStatus>,
 }
 
 /// Reverse link (`link:i:<issueId>`).

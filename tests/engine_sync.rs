@@ -372,22 +372,31 @@ fn a_failed_resolve_patch_is_retried_after_the_rerun_moved_the_finding() {
     // A person closes a compliance issue; the app starts the re-run, but its PATCH to RESOLVED
     // fails. The re-run passes and updates the finding (result, logs → a new `updatedAt`)
     // before the retry: the moved version is the re-run's, not our patch — the retry must
-    // resolve the finding, not take it as CATAAM reopening it and reopen the issue.
-    let h = TestHost::new(Workflow::custom());
-    h.add_finding(compliance("fnd_c", "ct_1", T0 - 60_000));
-    poll(&h);
-    let id = h.issue_for("fnd_c").expect("issue").id;
-    h.human_status(&id, "Closed", Some("Done"));
-    h.w.borrow_mut().cataam.fail_patch_next = 1;
-    let r = common::block_on(engine(&h).run_issue(&id)).expect("run");
-    assert_eq!((r.cataam_updates, r.reruns_started), (0, 1), "{r:?}");
-    assert_eq!(h.finding("fnd_c").status, FindingStatus::Open);
-    h.advance(60_000);
-    drain_queue(&h, 10);
-    let i = h.w.borrow().jira.issues[&id].clone();
-    assert_eq!(h.w.borrow().jira.workflow.status(&i.status).cat, "done");
-    assert_eq!(h.finding("fnd_c").status, FindingStatus::Resolved);
-    assert_eq!(poll(&h).writes(), 0);
+    // resolve the finding, not take it as CATAAM reopening it and reopen the issue. Also when
+    // CATAAM had acknowledged the finding before the person's Done (both sides changed, Jira's
+    // change the newer): the re-run's later `updatedAt` must not turn that race around.
+    for acknowledged_first in [false, true] {
+        let h = TestHost::new(Workflow::custom());
+        h.add_finding(compliance("fnd_c", "ct_1", T0 - 60_000));
+        poll(&h);
+        let id = h.issue_for("fnd_c").expect("issue").id;
+        if acknowledged_first {
+            h.cataam_edit("fnd_c", |f| f.status = FindingStatus::Acknowledged);
+            h.advance(1_000);
+        }
+        h.human_status(&id, "Closed", Some("Done"));
+        h.w.borrow_mut().cataam.fail_patch_next = 1;
+        let r = common::block_on(engine(&h).run_issue(&id)).expect("run");
+        assert_eq!((r.cataam_updates, r.reruns_started), (0, 1), "{r:?}");
+        assert_ne!(h.finding("fnd_c").status, FindingStatus::Resolved);
+        h.advance(60_000);
+        drain_queue(&h, 10);
+        let i = h.w.borrow().jira.issues[&id].clone();
+        let cat = h.w.borrow().jira.workflow.status(&i.status).cat;
+        assert_eq!(cat, "done", "acknowledged first: {acknowledged_first}");
+        assert_eq!(h.finding("fnd_c").status, FindingStatus::Resolved);
+        assert_eq!(poll(&h).writes(), 0);
+    }
 }
 
 #[test]

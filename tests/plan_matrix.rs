@@ -626,6 +626,7 @@ fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
         jira_category: Done,
         jira_wont_do: false,
         from_content: Some(cataam_jira::jira::adf::fingerprint(&finding(Open, T))),
+        from_status: Some(Open),
     });
     let i = issue_at("5", Done, T + 50);
     // Not landed (the finding is as it was): patch again.
@@ -676,9 +677,29 @@ fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
         T + 1000,
     );
     assert_eq!(p.actions[0], Action::Transition(Target::Reopened));
+    // Both sides had changed (CATAAM acknowledged at T, the person's Done at T+50 won) and the
+    // patch did not land; the re-run's result then moved the finding's `updatedAt` past the
+    // Done. The decision stands: patch again, no reopen.
+    let mut raced = b.clone();
+    let pp = raced.pending_patch.as_mut().expect("intent");
+    pp.from_status = Some(Acknowledged);
+    pp.from_content = Some(cataam_jira::jira::adf::fingerprint(&finding(
+        Acknowledged,
+        T,
+    )));
+    let mut rerun_moved = finding(Acknowledged, T + 90);
+    rerun_moved.description = "re-run logs".into();
+    let p = plan(&rerun_moved, Some(&i), Some(&raced), &policy(), T + 1000);
+    assert!(
+        p.actions.contains(&status_patch(Resolved)),
+        "{:?}",
+        p.actions
+    );
+    assert!(!p.actions.contains(&Action::Transition(Target::Reopened)));
     // An intent stored before content was recorded keeps the version-only reading.
     let mut old = b.clone();
-    old.pending_patch.as_mut().expect("intent").from_content = None;
+    let pp = old.pending_patch.as_mut().expect("intent");
+    (pp.from_content, pp.from_status) = (None, None);
     let p = plan(&rescanned, Some(&i), Some(&old), &policy(), T + 1000);
     assert!(p.actions.contains(&Action::Transition(Target::Reopened)));
 }
