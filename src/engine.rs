@@ -995,20 +995,25 @@ impl<'h, H: Host> Engine<'h, H> {
                     self.start_rerun(f).await?;
                 }
                 Action::PatchFinding(patch) => {
-                    if let (Some(status), Some(link), Some(issue)) =
-                        (patch.status, &it.link, &it.issue)
-                    {
-                        // Record the intent first: after a crash, a finding whose version moved
-                        // on tells that the patch landed (not that CATAAM changed on its own).
+                    if let (Some(link), Some(issue)) = (&it.link, &it.issue) {
+                        // Record the intent first: after a crash (or a lost answer) the finding
+                        // tells whether the patch landed (`plan::resolve_intents`).
                         let mut intent = p.start.clone().unwrap_or_else(|| link.clone());
                         intent.clear_intents();
                         intent.pending_patch = Some(store::PendingPatch {
-                            status,
+                            status: patch.status,
                             from_version: f.updated_at.clone(),
                             jira_category: issue.category,
                             jira_wont_do: issue.is_wont_do(),
                             from_content: Some(adf::fingerprint(f)),
                             from_status: Some(f.status),
+                            due_hash: patch
+                                .due_date
+                                .as_ref()
+                                .map(|d| adf::short_hash(d.as_deref())),
+                            assignee_hash: patch.assigned_to.as_ref().map(|a| {
+                                adf::short_hash(a.as_ref().map(|a| a.account_id.as_str()))
+                            }),
                         });
                         store::put(self.host, &store::link_by_finding(&f.id), &intent).await?;
                     }

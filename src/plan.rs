@@ -358,7 +358,9 @@ pub fn plan(
 ///   unchanged (the planner keeps driving it). Anywhere else, or back where it started after a
 ///   category change → it landed: Jira agreed on the target category, CATAAM on the status.
 ///   Intents of older versions (no `pending_from`) keep the old meaning: still ours.
-/// - Patch intent (`pending_patch`): the finding shows the patched status → it landed: both
+/// - Patch intent (`pending_patch`), due date and assignee: the finding shows the value sent →
+///   landed, agreed; otherwise planned again from Jira's value.
+/// - Patch intent, status: the finding shows the patched status → it landed: both
 ///   sides agreed on it and the Jira state it mirrored. Its `updatedAt` did not move → not
 ///   landed, planned again. It moved and shows another status than the patch started from →
 ///   a CATAAM change after (or instead of) the patch: counted as landed, so that change is
@@ -390,23 +392,33 @@ pub fn resolve_intents(base: &Link, finding: &Finding, issue: &IssueState) -> Li
         }
     }
     if let Some(p) = b.pending_patch.take() {
-        let from_status = p.from_status.unwrap_or(b.finding_status);
-        let moved = finding.updated_at != p.from_version;
-        let content_moved = p
-            .from_content
-            .as_ref()
-            .is_some_and(|c| *c != adf::fingerprint(finding));
-        let landed = finding.status == p.status
-            || (moved && (finding.status != from_status || !content_moved));
-        if landed {
-            b.finding_status = p.status;
-            b.jira_category = p.jira_category;
-            b.jira_wont_do = p.jira_wont_do;
-        } else {
-            // Jira's change was judged to win over the finding as it stood, which it still
-            // does: decided again the same way, not re-raced against an `updatedAt` that
-            // content moved since.
-            b.finding_status = from_status;
+        if let Some(status) = p.status {
+            let from_status = p.from_status.unwrap_or(b.finding_status);
+            let moved = finding.updated_at != p.from_version;
+            let content_moved = p
+                .from_content
+                .as_ref()
+                .is_some_and(|c| *c != adf::fingerprint(finding));
+            let landed = finding.status == status
+                || (moved && (finding.status != from_status || !content_moved));
+            if landed {
+                b.finding_status = status;
+                b.jira_category = p.jira_category;
+                b.jira_wont_do = p.jira_wont_do;
+            } else {
+                // Jira's change was judged to win over the finding as it stood, which it still
+                // does: decided again the same way, not re-raced against an `updatedAt` that
+                // content moved since.
+                b.finding_status = from_status;
+            }
+        }
+        // Due date and assignee flow one way: the finding showing the value sent means agreed.
+        if p.due_hash.as_deref() == Some(&adf::short_hash(finding.due_date.as_deref())) {
+            b.due_hash = adf::short_hash(finding.due_date.as_deref());
+        }
+        let assignee = finding.assigned_to.as_ref().map(|a| a.account_id.as_str());
+        if p.assignee_hash.as_deref() == Some(&adf::short_hash(assignee)) {
+            b.assignee_hash = adf::short_hash(assignee);
         }
     }
     b

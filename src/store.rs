@@ -155,12 +155,13 @@ impl Link {
     }
 }
 
-/// A finding status patch in flight (see [`Link::pending_patch`]).
+/// A finding patch in flight (see [`Link::pending_patch`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingPatch {
-    /// The status sent to CATAAM.
-    pub status: FindingStatus,
+    /// The status sent to CATAAM, when the patch sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<FindingStatus>,
     /// The finding's `updatedAt` before the patch.
     pub from_version: String,
     /// The Jira status category the patch mirrors.
@@ -176,6 +177,13 @@ pub struct PendingPatch {
     /// both sides had changed and Jira's change won). Absent in older intents: the base's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_status: Option<FindingStatus>,
+    /// Hash of the due date sent (see [`Link::due_hash`]), when the patch sets one: a finding
+    /// showing it tells that the patch landed, so Jira's value is agreed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_hash: Option<String>,
+    /// Hash of the assignee account id sent, when the patch sets one (as `due_hash`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_hash: Option<String>,
 }
 
 /// Reverse link (`link:i:<issueId>`).

@@ -300,6 +300,20 @@ fn due_date_and_assignee_flow_to_cataam() {
     e(&h);
     assert_eq!(h.finding("fnd_1").assigned_to, None);
     assert_eq!(e(&h).writes(), 0);
+
+    // A PATCH that landed but whose answer was lost, then the person changes the field back:
+    // the finding follows the person's latest value, not the one the lost answer carried.
+    h.human(&id, |i, _| i.assignee = Some("acc-alice".into()));
+    h.w.borrow_mut().cataam.lose_patch_answer_next = 1;
+    assert_eq!(e(&h).retried, 1, "the lost answer is retried");
+    assert_eq!(
+        h.finding("fnd_1").assigned_to.map(|a| a.account_id),
+        Some("acc-alice".into())
+    );
+    h.human(&id, |i, _| i.assignee = None);
+    e(&h);
+    assert_eq!(h.finding("fnd_1").assigned_to, None);
+    assert_eq!(e(&h).writes(), 0);
 }
 
 #[test]

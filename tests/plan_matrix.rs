@@ -621,12 +621,14 @@ fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
     // (finding version T) and was killed somewhere after that.
     let mut b = base(Open, New, false);
     b.pending_patch = Some(cataam_jira::store::PendingPatch {
-        status: Resolved,
+        status: Some(Resolved),
         from_version: format_time_ms(T),
         jira_category: Done,
         jira_wont_do: false,
         from_content: Some(cataam_jira::jira::adf::fingerprint(&finding(Open, T))),
         from_status: Some(Open),
+        due_hash: None,
+        assignee_hash: None,
     });
     let i = issue_at("5", Done, T + 50);
     // Not landed (the finding is as it was): patch again.
@@ -702,6 +704,58 @@ fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
     (pp.from_content, pp.from_status) = (None, None);
     let p = plan(&rescanned, Some(&i), Some(&old), &policy(), T + 1000);
     assert!(p.actions.contains(&Action::Transition(Target::Reopened)));
+}
+
+#[test]
+fn field_patch_intents_tell_a_landed_assignee_from_one_to_send_again() {
+    // A person assigned Alice; the app's PATCH of the assignee got no answer; then the person
+    // unassigned the issue. Landed (the finding shows Alice): the unassignment is a new change.
+    let alice = Assignee {
+        account_id: "acc-alice".into(),
+        display_name: Some("Alice".into()),
+        email: None,
+    };
+    let mut b = base(Open, New, false);
+    b.pending_patch = Some(cataam_jira::store::PendingPatch {
+        status: None,
+        from_version: format_time_ms(T),
+        jira_category: New,
+        jira_wont_do: false,
+        from_content: None,
+        from_status: Some(Open),
+        due_hash: None,
+        assignee_hash: Some(adf::short_hash(Some("acc-alice"))),
+    });
+    let unassigned = issue(New, None, T + 100);
+    let mut f = finding(Open, T + 50);
+    f.assigned_to = Some(alice.clone());
+    let p = plan(&f, Some(&unassigned), Some(&b), &policy(), T + 1000);
+    let unassign = Action::PatchFinding(FindingPatch {
+        assigned_to: Some(None),
+        ..Default::default()
+    });
+    assert_eq!(p.actions, vec![unassign]);
+    // Not landed (the finding has no assignee), Jira still shows Alice: sent again.
+    let mut assigned = issue(New, None, T + 100);
+    assigned.assignee = Some(cataam_jira::jira::JiraUser {
+        account_id: "acc-alice".into(),
+        display_name: Some("Alice".into()),
+        email: None,
+    });
+    let p = plan(
+        &finding(Open, T),
+        Some(&assigned),
+        Some(&b),
+        &policy(),
+        T + 1000,
+    );
+    assert_eq!(
+        p.actions,
+        vec![Action::PatchFinding(FindingPatch {
+            assigned_to: Some(Some(alice)),
+            ..Default::default()
+        })]
+    );
 }
 
 #[test]

@@ -288,6 +288,8 @@ pub struct FakeCataam {
     pub rate_limit_next: u32,
     /// Answer the next n finding PATCHes with 503 (not applied).
     pub fail_patch_next: u32,
+    /// Apply the next n finding PATCHes, then answer 503 (the answer lost).
+    pub lose_patch_answer_next: u32,
     /// Finding ids whose GET answers 503.
     pub broken: BTreeSet<String>,
     pub log: Vec<(String, String, u16)>,
@@ -362,6 +364,7 @@ impl TestHost {
                     runs: vec![],
                     rate_limit_next: 0,
                     fail_patch_next: 0,
+                    lose_patch_answer_next: 0,
                     broken: BTreeSet::new(),
                     log: vec![],
                 },
@@ -981,6 +984,10 @@ impl FakeCataam {
                     f.assigned_to = serde_json::from_value(a.clone()).expect("assignee");
                 }
                 f.updated_at = rfc3339(now);
+                if self.lose_patch_answer_next > 0 {
+                    self.lose_patch_answer_next -= 1;
+                    return resp(503, Value::Null);
+                }
                 resp(200, json!(f))
             }
             ("POST", ["compliance-tests", tid, "runs"]) => {
