@@ -78,9 +78,7 @@ const EVENT_CHAOS = { dropRate: 0.1, duplicateRate: 0.05, reorderRate: 0.05, del
 const KVS_ERROR_RATE = 0.005;
 // Share of storage writes after which the invocation is killed (the write stored, no answer):
 // the app dies between two of its KVS writes, e.g. after a transition's intent, before the link.
-// The CI soak leaves it out: with it, about one CI run in three meets the open lost-transition
-// bug the long soak records in docs/performance.md (a person's Done turned back to To Do).
-const KVS_KILL_RATE = LONG ? 0.001 : 0;
+const KVS_KILL_RATE = 0.001;
 
 if (args['no-faults']) {
   // Oracle self-check: the same lifecycle without any injected fault.
