@@ -67,6 +67,8 @@ pub const POLL_LOCK_TTL_S: u64 = 60;
 pub const RERUN_POLL_DELAY_S: u32 = 10;
 /// Polls of a compliance re-run before giving up.
 pub const RERUN_MAX_POLLS: u32 = 30;
+/// How long after its poll message was due a pending re-run counts as having lost it.
+pub const RERUN_OVERDUE_MS: i64 = 5 * 60_000;
 /// Scheduled poll interval.
 pub const POLL_INTERVAL_MS: i64 = 5 * 60_000;
 
@@ -344,6 +346,9 @@ impl<'h, H: Host> Engine<'h, H> {
         }
         if !self.out_of_budget() {
             self.run_due_retries().await?;
+        }
+        if !self.out_of_budget() {
+            self.requeue_lost_reruns().await?;
         }
         Ok(())
     }
@@ -1453,6 +1458,7 @@ impl<'h, H: Host> Engine<'h, H> {
             run_id: run.run_id.clone(),
             polls: 0,
             started_at: self.host.now_ms(),
+            next_at: self.host.now_ms() + i64::from(RERUN_POLL_DELAY_S) * 1000,
         };
         store::put(self.host, &store::rerun(&f.id), &rec).await?;
         self.host
@@ -1534,6 +1540,24 @@ impl<'h, H: Host> Engine<'h, H> {
         }
     }
 
+    /// Queues again the polls of compliance re-runs whose message was lost: the run that
+    /// recorded (or re-queued) the re-run died before queueing its poll.
+    async fn requeue_lost_reruns(&self) -> Result<(), EngineError> {
+        let now = self.host.now_ms();
+        for (_, rec) in store::list::<H, RerunRecord>(self.host, store::RERUN_PREFIX).await? {
+            let due = if rec.next_at > 0 {
+                rec.next_at
+            } else {
+                rec.started_at
+            };
+            if now > due + RERUN_OVERDUE_MS {
+                self.error_count("RERUN_POLL_LOST");
+                self.requeue_rerun(rec, 1).await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn requeue_rerun(&self, rec: RerunRecord, delay: u32) -> Result<(), EngineError> {
         if rec.polls >= RERUN_MAX_POLLS {
             self.host.kvs_delete(&store::rerun(&rec.finding_id)).await?;
@@ -1543,11 +1567,13 @@ impl<'h, H: Host> Engine<'h, H> {
         let id = rec.finding_id.clone();
         let mut rec = rec;
         rec.polls = rec.polls.max(1);
+        let delay = delay.clamp(1, 900);
+        rec.next_at = self.host.now_ms() + i64::from(delay) * 1000;
         store::put(self.host, &store::rerun(&id), &rec).await?;
         self.host
             .queue_push(&[QueueEvent {
                 body: json!({ "type": "rerun", "findingId": id }),
-                delay_in_seconds: delay.clamp(1, 900),
+                delay_in_seconds: delay,
             }])
             .await?;
         self.bump(|r| r.queued += 1);

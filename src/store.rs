@@ -270,6 +270,11 @@ pub struct RerunRecord {
     pub polls: u32,
     /// Start time (ms).
     pub started_at: i64,
+    /// When the poll message queued for it is due (ms; 0 in older records: `started_at`). A
+    /// record long overdue lost its message with the run that queued it: the scheduled poll
+    /// queues it again.
+    #[serde(default)]
+    pub next_at: i64,
 }
 
 /// Skip record (`skip:<findingId>`): reason code only.
