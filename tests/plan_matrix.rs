@@ -474,15 +474,11 @@ fn both_changed_compares_cataams_change_with_jiras_status_change_not_a_later_edi
     // A person moved the issue to In Progress at T+50; CATAAM reopened the finding at T+100; a
     // due date edited at T+150 moved the issue's `updated`. CATAAM's status change is the newer.
     let b = base(Acknowledged, New, false);
+    let reopened = finding(Open, T + 100);
+    let plan_at = |i: &IssueState| plan(&reopened, Some(i), Some(&b), &policy(), T + 1000);
     let mut i = issue_at("3", Indeterminate, T + 50);
     i.updated_ms = T + 150;
-    let p = plan(
-        &finding(Open, T + 100),
-        Some(&i),
-        Some(&b),
-        &policy(),
-        T + 1000,
-    );
+    let p = plan_at(&i);
     assert!(
         !p.actions.contains(&status_patch(Acknowledged)),
         "{:?}",
@@ -490,14 +486,7 @@ fn both_changed_compares_cataams_change_with_jiras_status_change_not_a_later_edi
     );
     assert_eq!(p.base.expect("stored").finding_status, Open);
     // The status change itself after CATAAM's: Jira's In Progress wins.
-    let i = issue_at("3", Indeterminate, T + 120);
-    let p = plan(
-        &finding(Open, T + 100),
-        Some(&i),
-        Some(&b),
-        &policy(),
-        T + 1000,
-    );
+    let p = plan_at(&issue_at("3", Indeterminate, T + 120));
     assert_eq!(p.actions, vec![status_patch(Acknowledged)]);
 }
 
@@ -615,6 +604,15 @@ fn transition_intents_tell_our_landed_write_from_a_persons_later_change() {
     );
 }
 
+/// The finding is patched RESOLVED again and the issue left closed.
+fn patched_again_not_reopened(actions: &[Action]) {
+    assert!(actions.contains(&status_patch(Resolved)), "{actions:?}");
+    assert!(
+        !actions.contains(&Action::Transition(Target::Reopened)),
+        "{actions:?}"
+    );
+}
+
 #[test]
 fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
     // A person closed the issue; the app recorded its intent to patch the finding RESOLVED
@@ -664,12 +662,7 @@ fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
     let mut rescanned = finding(Open, T + 90);
     rescanned.title = "Rescanned title".into();
     let p = plan(&rescanned, Some(&i), Some(&b), &policy(), T + 1000);
-    assert!(
-        p.actions.contains(&status_patch(Resolved)),
-        "{:?}",
-        p.actions
-    );
-    assert!(!p.actions.contains(&Action::Transition(Target::Reopened)));
+    patched_again_not_reopened(&p.actions);
     // Moved to a third status: CATAAM's change, the newer one, wins either way.
     let p = plan(
         &finding(Acknowledged, T + 90),
@@ -692,12 +685,7 @@ fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
     let mut rerun_moved = finding(Acknowledged, T + 90);
     rerun_moved.description = "re-run logs".into();
     let p = plan(&rerun_moved, Some(&i), Some(&raced), &policy(), T + 1000);
-    assert!(
-        p.actions.contains(&status_patch(Resolved)),
-        "{:?}",
-        p.actions
-    );
-    assert!(!p.actions.contains(&Action::Transition(Target::Reopened)));
+    patched_again_not_reopened(&p.actions);
     // An intent stored before content was recorded keeps the version-only reading.
     let mut old = b.clone();
     let pp = old.pending_patch.as_mut().expect("intent");
