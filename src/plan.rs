@@ -413,12 +413,13 @@ pub fn resolve_intents(base: &Link, finding: &Finding, issue: &IssueState) -> Li
             }
         }
         // Due date and assignee flow one way: the finding showing the value sent means agreed.
-        if p.due_hash.as_deref() == Some(&adf::short_hash(finding.due_date.as_deref())) {
-            b.due_hash = adf::short_hash(finding.due_date.as_deref());
+        let due = adf::short_hash(finding.due_date.as_deref());
+        if p.due_hash.as_ref() == Some(&due) {
+            b.due_hash = due;
         }
-        let assignee = finding.assigned_to.as_ref().map(|a| a.account_id.as_str());
-        if p.assignee_hash.as_deref() == Some(&adf::short_hash(assignee)) {
-            b.assignee_hash = adf::short_hash(assignee);
+        let assignee = adf::short_hash(finding.assigned_to.as_ref().map(|a| a.account_id.as_str()));
+        if p.assignee_hash.as_ref() == Some(&assignee) {
+            b.assignee_hash = assignee;
         }
     }
     b

@@ -267,12 +267,7 @@ fn a_compliance_rerun_interrupted_at_any_write_is_still_polled_to_its_result() {
         }
         h.w.borrow_mut().crash_after = None;
         settle(&h, 8);
-        let cat =
-            h.w.borrow()
-                .jira
-                .workflow
-                .status(&h.issue_for("fnd_c").expect("c").status)
-                .cat;
+        let cat = h.category_of("fnd_c");
         assert_eq!(h.finding("fnd_c").status, FindingStatus::Open, "crash {n}");
         assert_ne!(cat, "done", "crash {n}");
         assert!(h.kvs_value(&store::rerun("fnd_c")).is_none(), "crash {n}");
@@ -312,12 +307,7 @@ fn a_reopen_interrupted_at_any_write_leaves_exactly_one_reopen_comment() {
         h.w.borrow_mut().crash_after = None;
         h.advance(61_000);
         settle(&h, 4);
-        let cat =
-            h.w.borrow()
-                .jira
-                .workflow
-                .status(&h.issue_for("fnd_a").expect("a").status)
-                .cat;
+        let cat = h.category_of("fnd_a");
         assert_ne!(cat, "done", "crash {n}");
         assert_eq!(reopen_comments(&h, &ia), 1, "crash {n}");
         if !crashed {

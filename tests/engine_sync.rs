@@ -405,8 +405,7 @@ fn a_failed_resolve_patch_is_retried_after_the_rerun_moved_the_finding() {
         assert_ne!(h.finding("fnd_c").status, FindingStatus::Resolved);
         h.advance(60_000);
         drain_queue(&h, 10);
-        let i = h.w.borrow().jira.issues[&id].clone();
-        let cat = h.w.borrow().jira.workflow.status(&i.status).cat;
+        let cat = h.category_of("fnd_c");
         assert_eq!(cat, "done", "acknowledged first: {acknowledged_first}");
         assert_eq!(h.finding("fnd_c").status, FindingStatus::Resolved);
         assert_eq!(poll(&h).writes(), 0);

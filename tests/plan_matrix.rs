@@ -543,31 +543,13 @@ fn transition_intents_tell_our_landed_write_from_a_persons_later_change() {
     let mut owed = b.clone();
     owed.pending_comment = Some(T);
     let owed_comment = Action::CommentUnlessPosted(CommentKind::ReopenedInCataam, T);
-    let p = plan(
-        &f,
-        Some(&issue_at("1", New, T + 200)),
-        Some(&owed),
-        &policy(),
-        T + 1000,
-    );
+    let plan_owed = |i: &IssueState| plan(&f, Some(i), Some(&owed), &policy(), T + 1000);
+    let p = plan_owed(&issue_at("1", New, T + 200));
     assert_eq!(p.actions, vec![owed_comment.clone()]);
     assert!(p.base.expect("stored").pending_comment.is_none());
-    let p = plan(
-        &f,
-        Some(&issue_at("3", Indeterminate, T + 300)),
-        Some(&owed),
-        &policy(),
-        T + 1000,
-    );
+    let p = plan_owed(&issue_at("3", Indeterminate, T + 300));
     assert_eq!(p.actions, vec![owed_comment, status_patch(Acknowledged)]);
-    let p = plan(
-        &f,
-        Some(&issue_at("5", Done, T)),
-        Some(&owed),
-        &policy(),
-        T + 1000,
-    );
-    assert_eq!(p.actions, reopen);
+    assert_eq!(plan_owed(&issue_at("5", Done, T)).actions, reopen);
 
     // CATAAM resolved; the app started moving the issue to Done and was killed.
     let f = finding(Resolved, T + 100);
@@ -629,27 +611,16 @@ fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
         assignee_hash: None,
     });
     let i = issue_at("5", Done, T + 50);
+    let plan_f = |f: &Finding| plan(f, Some(&i), Some(&b), &policy(), T + 1000);
     // Not landed (the finding is as it was): patch again.
-    let p = plan(&finding(Open, T), Some(&i), Some(&b), &policy(), T + 1000);
+    let p = plan_f(&finding(Open, T));
     assert_eq!(p.actions, vec![status_patch(Resolved)]);
     // Landed: nothing more.
-    let p = plan(
-        &finding(Resolved, T + 60),
-        Some(&i),
-        Some(&b),
-        &policy(),
-        T + 1000,
-    );
+    let p = plan_f(&finding(Resolved, T + 60));
     assert_eq!(p.actions, vec![]);
     assert!(p.base.expect("stored").pending_patch.is_none());
     // Landed, then CATAAM reopened the finding: the issue is reopened, not the finding resolved.
-    let p = plan(
-        &finding(Open, T + 90),
-        Some(&i),
-        Some(&b),
-        &policy(),
-        T + 1000,
-    );
+    let p = plan_f(&finding(Open, T + 90));
     assert_eq!(
         p.actions,
         vec![
@@ -661,16 +632,10 @@ fn patch_intents_tell_our_landed_patch_from_a_later_cataam_change() {
     // re-run's result, a scanner update) with the status as it was → patch again, no reopen.
     let mut rescanned = finding(Open, T + 90);
     rescanned.title = "Rescanned title".into();
-    let p = plan(&rescanned, Some(&i), Some(&b), &policy(), T + 1000);
+    let p = plan_f(&rescanned);
     patched_again_not_reopened(&p.actions);
     // Moved to a third status: CATAAM's change, the newer one, wins either way.
-    let p = plan(
-        &finding(Acknowledged, T + 90),
-        Some(&i),
-        Some(&b),
-        &policy(),
-        T + 1000,
-    );
+    let p = plan_f(&finding(Acknowledged, T + 90));
     assert_eq!(p.actions[0], Action::Transition(Target::Reopened));
     // Both sides had changed (CATAAM acknowledged at T, the person's Done at T+50 won) and the
     // patch did not land; the re-run's result then moved the finding's `updatedAt` past the
@@ -780,28 +745,25 @@ fn adoption_plans_what_changed_since_the_create() {
     // cleared too. Untouched, it is no change.
     let mut fd = finding(Open, T);
     fd.due_date = Some("2027-06-03".into());
+    let plan_adopted = |i: &IssueState| {
+        plan(
+            &fd,
+            Some(i),
+            Some(&base_for_adoption(&fd, i)),
+            &policy(),
+            T + 1000,
+        )
+    };
     let mut i = issue_at("1", New, T);
     i.due_date = None;
-    let p = plan(
-        &fd,
-        Some(&i),
-        Some(&base_for_adoption(&fd, &i)),
-        &policy(),
-        T + 1000,
-    );
+    let p = plan_adopted(&i);
     let due = p.actions.iter().find_map(|a| match a {
         Action::PatchFinding(x) => x.due_date.clone(),
         _ => None,
     });
     assert_eq!(due, Some(None), "{:?}", p.actions);
     i.due_date = Some("2027-06-03".into());
-    let p = plan(
-        &fd,
-        Some(&i),
-        Some(&base_for_adoption(&fd, &i)),
-        &policy(),
-        T + 1000,
-    );
+    let p = plan_adopted(&i);
     assert!(
         !p.actions
             .iter()

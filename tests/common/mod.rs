@@ -458,6 +458,12 @@ impl TestHost {
             .to_string()
     }
 
+    /// Status category (`new`, `indeterminate`, `done`) of the issue carrying this finding.
+    pub fn category_of(&self, finding_id: &str) -> &'static str {
+        let issue = self.issue_for(finding_id).expect("issue");
+        self.w.borrow().jira.workflow.status(&issue.status).cat
+    }
+
     /// A human changes an issue in Jira (bumps `updated`).
     pub fn human(&self, issue_id: &str, edit: impl FnOnce(&mut Issue, &Workflow)) {
         let mut w = self.w.borrow_mut();
