@@ -249,6 +249,11 @@ const DUE_DATES = ['2027-01-15', '2027-02-28', '2027-03-31', null];
 const ASSIGNEES = [DEVELOPER.accountId, ADMIN.accountId, null];
 
 const opLog = [];
+/** Records an applied operation with the oracle and, with its time, in the trace. */
+function record(oracle, fid, key, op) {
+  oracle.apply(fid, op);
+  opLog.push({ at: Date.now(), fid, key, ...op });
+}
 function applyOp(oracle, fid, key, op, uniqueTests) {
   const human = stack.jira.human(DEVELOPER.accountId);
   const e = oracle.expect.get(fid);
@@ -270,8 +275,7 @@ function applyOp(oracle, fid, key, op, uniqueTests) {
     case 'wontDo': human.transition(key, 'Done', { resolution: "Won't Do" }); break;
     default: throw new Error(op);
   }
-  oracle.apply(fid, { kind: op });
-  opLog.push({ at: Date.now(), fid, key, op });
+  record(oracle, fid, key, { kind: op });
   return true;
 }
 
@@ -349,11 +353,11 @@ async function soak() {
       if (draw() < 0.5) {
         const date = pick(DUE_DATES);
         human.setDueDate(key, date);
-        oracle.apply(fid, { kind: 'dueDate', date });
+        record(oracle, fid, key, { kind: 'dueDate', date });
       } else {
         const accountId = pick(ASSIGNEES);
         human.assign(key, accountId);
-        oracle.apply(fid, { kind: 'assign', accountId });
+        record(oracle, fid, key, { kind: 'assign', accountId });
       }
       fieldOps += 1;
     }
